@@ -1,0 +1,84 @@
+"""The event-log port: the only way services touch the log. Adapters: SQLite (standalone), Kafka.
+
+Semantics every adapter must meet (proved by ``tests/contract/eventlog_contract.py``):
+
+* ``append`` writes a batch atomically (all or nothing) and returns each event's position; once it
+  returns, the events are durable and visible to every consumer.
+* An event's partition is ``partition_for(key, topic.partitions)``; within a partition offsets
+  start at 0 and grow by one, and consumers see events in offset order.
+* A consumer in a group resumes after the group's committed offsets; a consumer without a group
+  starts at offset 0 of every partition (replay) and commits nothing.
+* ``poll`` waits until records arrive or ``timeout`` passes; it is woken by appends, never by a
+  busy loop.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import msgspec
+
+from couture_common.events.envelope import Envelope
+
+
+class Record(msgspec.Struct, frozen=True):
+    topic: str
+    partition: int
+    offset: int
+    envelope: Envelope
+
+
+class TopicPartition(msgspec.Struct, frozen=True, order=True):
+    topic: str
+    partition: int
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """Stable across processes and adapters (Python's ``hash`` is salted per process)."""
+    if partitions == 1:
+        return 0
+    return zlib.crc32(key.encode()) % partitions
+
+
+class EventLogError(RuntimeError):
+    """The log could not do what was asked; the message says what and why."""
+
+
+class Consumer(Protocol):
+    @property
+    def assignment(self) -> frozenset[TopicPartition]:
+        """The partitions this consumer currently reads."""
+
+    async def poll(self, max_records: int = 1000, timeout: float | None = None) -> list[Record]:
+        """Next records after the current positions, in offset order per partition.
+
+        Waits up to ``timeout`` seconds (forever when None) for at least one record.
+        """
+
+    def position(self, tp: TopicPartition) -> int:
+        """The offset of the next record this consumer will return from ``tp``."""
+
+    def seek(self, tp: TopicPartition, offset: int) -> None: ...
+
+    async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        """Store the group's next offsets (the current positions when None)."""
+
+    async def close(self) -> None: ...
+
+
+class EventLog(Protocol):
+    async def start(self) -> None:
+        """Create topics and open connections; idempotent."""
+
+    async def append(self, envelopes: Sequence[Envelope]) -> list[Record]:
+        """Durably append a batch, atomically, to the envelopes' topics."""
+
+    def consumer(self, topics: Sequence[str], *, group: str | None = None) -> Consumer:
+        """A consumer of ``topics``; with ``group``, resumes after the group's commits."""
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """Per partition, the offset the next appended event will get."""
+
+    async def close(self) -> None: ...

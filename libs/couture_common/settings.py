@@ -1,0 +1,59 @@
+"""Configuration: ``COUTURE_*`` environment variables, optionally a ``couture.toml`` file.
+
+Every setting is documented in docs/configuration.md; this module is the one place they are read.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from couture_common.secrets import SecretBox, load_or_create_keys
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUTURE_", extra="ignore")
+
+    home: Path = Field(default=Path.home() / "couture", description="Data, DAGs and logs live here.")
+    port: int = Field(default=8080, ge=1, le=65535)
+    host: str = "127.0.0.1"
+    dags_folder: Path | None = Field(default=None, description="Defaults to HOME/dags.")
+    event_log: str | None = Field(default=None, description="sqlite:///path or kafka://host:port,...")
+    database_url: str | None = Field(
+        default=None, description="Read models; sqlite+aiosqlite or postgresql+asyncpg."
+    )
+    fernet_key: str | None = Field(default=None, description="Comma-separated Fernet keys, newest first.")
+    admin_password: str | None = None
+    log_sync: str = Field(default="full", pattern="^(full|normal)$", description="SQLite log durability.")
+    parse_timeout: float = Field(default=30.0, gt=0)
+    heartbeat_interval: float = Field(default=5.0, gt=0)
+    zombie_threshold: float = Field(default=60.0, gt=0)
+    executor_slots: int = Field(default=32, ge=1)
+    allow_pickle_xcom: bool = False
+
+    @property
+    def dags_path(self) -> Path:
+        return self.dags_folder or self.home / "dags"
+
+    @property
+    def logs_path(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def blobs_path(self) -> Path:
+        return self.home / "blobs"
+
+    @property
+    def event_log_url(self) -> str:
+        return self.event_log or f"sqlite:///{self.home / 'data' / 'events.db'}"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'data' / 'readmodels.db'}"
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        return SecretBox(load_or_create_keys(self.fernet_key, self.home / "data" / "fernet.key"))
