@@ -8,6 +8,7 @@ from couture_common.events._base import (
     registered_types,
     upcaster,
 )
+from couture_common.events.auth import UserCreated, UserPasswordChanged
 from couture_common.events.config import (
     ConnectionDeleted,
     ConnectionSet,
@@ -82,6 +83,8 @@ __all__ = [
     "TaskInstanceStateSet",
     "TaskInstancesCleared",
     "UnknownEventError",
+    "UserCreated",
+    "UserPasswordChanged",
     "VariableDeleted",
     "VariableSet",
     "XComPushed",
