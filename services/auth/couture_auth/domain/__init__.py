@@ -1,0 +1,1 @@
+"""Pure auth domain: the user directory as a fold of ``auth`` events."""

@@ -1,0 +1,83 @@
+"""The auth service: the user directory folded from the ``auth`` topic, logins and token issue."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from couture_common.eventlog import Consumer, EventLog
+from couture_common.events import envelope
+from couture_common.topics import AUTH
+
+from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirectory, fold, seed_events
+from couture_auth.passwords import hash_password, verify_password
+from couture_auth.tokens import DEFAULT_TTL, TokenIssuer, TokenVerifier, load_or_create_signing_key
+
+ACTOR = "service:auth"
+
+
+class AuthenticationFailed(Exception):
+    """Unknown user or wrong password (deliberately not saying which)."""
+
+
+def signing_key_path(home: Path) -> Path:
+    return home / "data" / "jwt_signing_key.pem"
+
+
+class AuthService:
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        home: Path,
+        admin_password: str | None = None,
+        token_ttl: timedelta = DEFAULT_TTL,
+    ) -> None:
+        self._log = log
+        self._admin_password = admin_password or DEFAULT_ADMIN_PASSWORD
+        self._issuer = TokenIssuer(load_or_create_signing_key(signing_key_path(home)), ttl=token_ttl)
+        self._verifier = self._issuer.verifier()
+        self._directory = UserDirectory()
+        self._consumer: Consumer | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        return self._verifier
+
+    async def start(self) -> None:
+        """Rebuild the directory from the log; on the very first start, create the superadmin."""
+        await self._catch_up()
+        seeds = seed_events(self._directory, password_hash=hash_password(self._admin_password))
+        if seeds:
+            await self._log.append([envelope(e, actor=ACTOR) for e in seeds])
+            await self._catch_up()
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.close()
+            self._consumer = None
+
+    async def user(self, username: str) -> User | None:
+        await self._catch_up()
+        return self._directory.get(username)
+
+    async def login(self, username: str, password: str, *, now: datetime) -> str:
+        """An access token for valid credentials; :class:`AuthenticationFailed` otherwise."""
+        user = await self.user(username)
+        # Verify against a real hash even for unknown users, so timing does not reveal who exists.
+        stored = user.password_hash if user else _DUMMY_HASH
+        if not await asyncio.to_thread(verify_password, stored, password) or user is None:
+            raise AuthenticationFailed("invalid username or password")
+        return self._issuer.issue(user.username, user.roles, now=now)
+
+    async def _catch_up(self) -> None:
+        async with self._lock:
+            if self._consumer is None:
+                self._consumer = self._log.consumer([AUTH])
+            while records := await self._consumer.poll(timeout=0):
+                self._directory = fold((r.envelope.payload for r in records), self._directory)
+
+
+_DUMMY_HASH = hash_password("not a real password")

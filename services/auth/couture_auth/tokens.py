@@ -1,0 +1,100 @@
+"""JWT access tokens: RS256-signed with a key kept under ``HOME/data``, verified locally.
+
+The issuer (auth) holds the private key; verifiers (the gateway) need only its public half, so
+a verifier never has to call the auth service per request.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
+from joserfc.jwt import JWTClaimsRegistry
+
+ALGORITHM = "RS256"
+ISSUER = "couture"
+DEFAULT_TTL = timedelta(hours=24)
+
+
+class InvalidTokenError(ValueError):
+    """The token is malformed, not signed by our key, uses another algorithm, or has expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    subject: str
+    roles: tuple[str, ...]
+    issued_at: datetime
+    expires_at: datetime
+
+
+def load_or_create_signing_key(path: Path) -> RSAKey:
+    """The private key in PEM at ``path``, created once with owner-only (0600) permissions."""
+    if path.exists():
+        return RSAKey.import_key(path.read_bytes())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = RSAKey.generate_key(2048)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another process created it first; both must sign with the same key.
+        return RSAKey.import_key(path.read_bytes())
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key.as_pem(private=True))
+    return key
+
+
+class TokenIssuer:
+    def __init__(self, key: RSAKey, *, ttl: timedelta = DEFAULT_TTL) -> None:
+        self._key = key
+        self._ttl = ttl
+
+    def issue(self, subject: str, roles: tuple[str, ...], *, now: datetime) -> str:
+        issued = int(now.timestamp())
+        claims = {
+            "iss": ISSUER,
+            "sub": subject,
+            "roles": list(roles),
+            "iat": issued,
+            "nbf": issued,
+            "exp": issued + int(self._ttl.total_seconds()),
+        }
+        return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, self._key, algorithms=[ALGORITHM])
+
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(RSAKey.import_key(self._key.as_pem(private=False)))
+
+
+class TokenVerifier:
+    def __init__(self, public_key: RSAKey) -> None:
+        self._key = public_key
+
+    def verify(self, token: str, *, now: datetime) -> TokenClaims:
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            registry = JWTClaimsRegistry(
+                now=int(now.timestamp()),
+                iss={"essential": True, "value": ISSUER},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+            )
+            registry.validate(decoded.claims)
+        except (JoseError, ValueError) as exc:
+            raise InvalidTokenError(str(exc)) from None
+        claims = decoded.claims
+        roles = claims.get("roles", [])
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise InvalidTokenError("claim 'roles' must be a list of strings")
+        tz = now.tzinfo
+        return TokenClaims(
+            subject=str(claims["sub"]),
+            roles=tuple(roles),
+            issued_at=datetime.fromtimestamp(int(claims["iat"]), tz),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz),
+        )
