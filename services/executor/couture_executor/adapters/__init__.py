@@ -1,0 +1,1 @@
+"""Everything that touches the OS: the fork server, task processes, DAG files."""

@@ -1,0 +1,3 @@
+from couture_executor.adapters.zygote.server import main
+
+main()

@@ -1,0 +1,163 @@
+"""The zygote's main loop: fork a task process per request, report each one's pid and exit status.
+
+Single-threaded on purpose: ``fork`` is only safe in a process without other threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import selectors
+import signal
+import socket
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from couture_executor.adapters.zygote.protocol import (
+    MAX_REQUEST,
+    Exited,
+    Forked,
+    ForkRequest,
+    Ready,
+    TrySpec,
+    fork_request_decoder,
+    frame,
+)
+from couture_executor.adapters.zygote.task_process import run_task_process
+
+#: Loaded DAG files kept per version; older versions are dropped first.
+DAG_CACHE_SIZE = 64
+
+
+class DagLoadTimeout(TimeoutError):
+    pass
+
+
+class DagCache:
+    """Loaded DAG modules per DAG version (file content hash), so a try does not import its file again."""
+
+    def __init__(self, parse_timeout: float) -> None:
+        self._parse_timeout = parse_timeout
+        self._loaded: OrderedDict[str, dict[str, Any] | BaseException] = OrderedDict()
+
+    def get(self, spec: TrySpec) -> dict[str, Any] | BaseException:
+        version = spec.command.dag_version
+        if version in self._loaded:
+            self._loaded.move_to_end(version)
+            return self._loaded[version]
+        loaded = self._load(spec)
+        self._loaded[version] = loaded
+        while len(self._loaded) > DAG_CACHE_SIZE:
+            self._loaded.popitem(last=False)
+        return loaded
+
+    def _load(self, spec: TrySpec) -> dict[str, Any] | BaseException:
+        from couture_sdk.loading import load_dags_from_file
+
+        def timed_out(signum: int, frame: FrameType | None) -> None:
+            raise DagLoadTimeout(f"loading took longer than {self._parse_timeout} s")
+
+        previous = signal.signal(signal.SIGALRM, timed_out)
+        signal.setitimer(signal.ITIMER_REAL, self._parse_timeout)
+        try:
+            return dict(load_dags_from_file(Path(spec.dag_file), dags_folder=Path(spec.dags_folder)))
+        except BaseException as exc:
+            return exc
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def preload() -> None:
+    """Import what every task needs once, here, so each forked task process starts with it."""
+    import couture_sdk.context
+    import couture_sdk.execution
+    import couture_sdk.loading  # noqa: F401
+    import jinja2  # noqa: F401
+    from couture_sdk.compat import install_airflow_shim
+
+    install_airflow_shim()
+
+
+def serve(requests: socket.socket, responses: socket.socket, parse_timeout: float) -> None:
+    preload()
+    wake_read, wake_write = socket.socketpair()
+    wake_read.setblocking(False)
+    wake_write.setblocking(False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+    selector = selectors.DefaultSelector()
+    selector.register(requests, selectors.EVENT_READ)
+    selector.register(wake_read, selectors.EVENT_READ)
+    cache = DagCache(parse_timeout)
+    responses.sendall(frame(Ready(os.getpid())))
+
+    def forget_zygote_state() -> None:
+        signal.set_wakeup_fd(-1)
+        selector.close()
+        for sock in (requests, responses, wake_read, wake_write):
+            sock.close()
+
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is wake_read:
+                _drain(wake_read)
+                continue
+            message, fds, _flags, _address = socket.recv_fds(requests, MAX_REQUEST, 1)
+            if not message:
+                return
+            request = fork_request_decoder.decode(message)
+            _fork(request, fds, cache, responses, forget_zygote_state)
+        _reap(responses)
+
+
+def _fork(
+    request: ForkRequest,
+    fds: list[int],
+    cache: DagCache,
+    responses: socket.socket,
+    forget_zygote_state: Any,
+) -> None:
+    task_socket = socket.socket(fileno=fds[0])
+    dags = cache.get(request.spec)
+    pid = os.fork()
+    if pid == 0:
+        forget_zygote_state()
+        run_task_process(request.spec, task_socket, dags)
+    task_socket.close()
+    responses.sendall(frame(Forked(request.request_id, pid)))
+
+
+def _reap(responses: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        responses.sendall(frame(Exited(pid, os.waitstatus_to_exitcode(status))))
+
+
+def _drain(sock: socket.socket) -> None:
+    try:
+        while sock.recv(4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Couture executor fork server (started by the executor).")
+    parser.add_argument("--requests-fd", type=int, required=True)
+    parser.add_argument("--responses-fd", type=int, required=True)
+    parser.add_argument("--parse-timeout", type=float, required=True)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    requests = socket.socket(fileno=args.requests_fd)
+    responses = socket.socket(fileno=args.responses_fd)
+    serve(requests, responses, args.parse_timeout)
+    sys.exit(0)

@@ -1,0 +1,111 @@
+"""Inside a forked task process: isolate, redirect output to the try's log, run the task, report, exit."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from couture_executor.adapters.zygote.protocol import TrySpec
+from couture_executor.adapters.zygote.task_runtime import SocketTaskRuntime
+from couture_executor.domain.tries import TryResult, failure
+
+LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
+
+log = logging.getLogger("couture.task")
+
+
+def run_task_process(spec: TrySpec, task_socket: socket.socket, dags: dict[str, Any] | BaseException) -> None:
+    """Never returns: the process ends with ``os._exit`` so no inherited zygote state is torn down."""
+    exit_code = 0
+    try:
+        os.setsid()
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
+            signal.signal(signum, signal.SIG_DFL)
+        _redirect_output(Path(spec.log_path))
+        runtime = SocketTaskRuntime(task_socket)
+        result = _run(spec, runtime, dags)
+        runtime.report(result)
+    except BaseException:
+        traceback.print_exc()
+        exit_code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(exit_code)
+
+
+def _redirect_output(log_path: Path) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
+    sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", buffering=0), write_through=True)
+    logging.basicConfig(stream=sys.stderr, format=LOG_FORMAT, level=logging.INFO, force=True)
+
+
+def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseException) -> TryResult:
+    from couture_sdk.context import build_context
+    from couture_sdk.execution import execute_task
+    from couture_sdk.runtime import set_runtime
+
+    command = spec.command
+    log.info(
+        "Running %s.%s, run %s, try %d of %d on %s (pid %d)",
+        command.dag_id,
+        command.task_id,
+        command.run_id,
+        command.try_number,
+        command.max_tries + 1,
+        spec.hostname,
+        os.getpid(),
+    )
+    if isinstance(dags, BaseException):
+        log.error("The DAG file %s could not be loaded", spec.dag_file, exc_info=dags)
+        return failure(f"The DAG file {spec.dag_file} could not be loaded: {dags}")
+    dag = dags.get(command.dag_id)
+    if dag is None:
+        return failure(
+            f"DAG {command.dag_id!r} is not defined in {spec.dag_file} (version {command.dag_version})"
+        )
+    task = dag.task_dict.get(command.task_id)
+    if task is None:
+        return failure(
+            f"Task {command.task_id!r} is not in DAG {command.dag_id!r} (version {command.dag_version})"
+        )
+    set_runtime(runtime)
+    context = build_context(
+        dag,
+        task,
+        run_id=command.run_id,
+        run_type=command.run_type,
+        logical_date=command.logical_date,
+        data_interval_start=command.data_interval_start,
+        data_interval_end=command.data_interval_end,
+        conf=command.conf,
+        try_number=command.try_number,
+        max_tries=command.max_tries,
+        external_trigger=command.external_trigger,
+    )
+    outcome = execute_task(task, context)
+    log.info("Task finished: %s", outcome.state.upper())
+    return TryResult(
+        state=outcome.state,
+        error=outcome.error,
+        skip_downstream=tuple(outcome.skip_downstream),
+        skip_all_descendants=outcome.skip_all_descendants,
+        no_retry=outcome.no_retry,
+    )
