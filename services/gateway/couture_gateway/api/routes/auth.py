@@ -1,0 +1,64 @@
+"""``POST /auth/token``: username and password (JSON or form) for a bearer access token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from couture_auth import AuthenticationFailed
+from couture_common.clock import utcnow
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from couture_gateway.deps import AuthDep
+from couture_gateway.schemas.auth import LoginBody, LoginResponse
+from couture_gateway.schemas.common import HTTPExceptionResponse
+
+router = APIRouter(tags=["Login"])
+
+_LOGIN_SCHEMA = LoginBody.model_json_schema()
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@router.post(
+    "/auth/token",
+    status_code=status.HTTP_201_CREATED,
+    responses={401: {"model": HTTPExceptionResponse}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _LOGIN_SCHEMA},
+                "application/x-www-form-urlencoded": {"schema": _LOGIN_SCHEMA},
+            },
+        }
+    },
+)
+async def create_token(request: Request, auth: AuthDep) -> LoginResponse:
+    """An access token for the user; send it as ``Authorization: Bearer <token>``."""
+    body = await _login_body(request)
+    try:
+        token = await auth.login(body.username, body.password, now=utcnow())
+    except AuthenticationFailed:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid username or password") from None
+    return LoginResponse(access_token=token)
+
+
+async def _login_body(request: Request) -> LoginBody:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw: Any
+    if content_type in _FORM_TYPES:
+        raw = dict(await request.form())
+    else:
+        try:
+            raw = await request.json()
+        except ValueError:
+            raise RequestValidationError(
+                [{"type": "json_invalid", "loc": ("body",), "msg": "JSON body expected", "input": None}]
+            ) from None
+    try:
+        return LoginBody.model_validate(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LoginBody(BaseModel):
+    username: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class LoginResponse(BaseModel):
+    access_token: str
