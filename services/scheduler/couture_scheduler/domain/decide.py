@@ -1,0 +1,509 @@
+"""``decide(state, now, policy) -> events``: what the scheduler does next, as events to append.
+
+Pure apart from draining the state's attention bookkeeping (touched runs, due timers, pending
+kills): no I/O, no clock. Only runs touched since the last decide, and those a timer names
+(retries, SLAs, dagrun_timeout), are evaluated, so a call stays cheap with thousands of runs.
+Appending the answer and folding it back makes the next decide return none of it again.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from couture_common.clock import ensure_utc
+from couture_common.eventlog.port import partition_for
+from couture_common.events._base import Event
+from couture_common.events.execution import ExecuteTask, KillTask
+from couture_common.events.run import (
+    DagRunCreated,
+    DagRunFinished,
+    DagRunRejected,
+    DagRunStarted,
+    DecidedState,
+    SlaMissed,
+    TaskInstanceFinished,
+    TaskInstanceQueued,
+    TaskInstanceScheduled,
+    TaskInstanceStateDecided,
+    TryOutcome,
+)
+from couture_common.timetables import DataInterval
+from couture_common.topics import RUN, TOPICS
+from couture_scheduler.domain.plan import DagPlan
+from couture_scheduler.domain.state import (
+    FAILED_LEAF,
+    FINISHED,
+    DagRun,
+    DagState,
+    RunKey,
+    SchedulerState,
+    TaskInstance,
+)
+from couture_scheduler.domain.triggers import Verdict, evaluate
+
+#: States in which a task instance is on its way to (or in) an executor.
+IN_FLIGHT = frozenset({"scheduled", "queued", "running", "up_for_retry"})
+#: What depends_on_past accepts from the same task in the previous run.
+PAST_OK = frozenset({"success", "skipped"})
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerPolicy:
+    #: Seconds without a heartbeat (or start) after which a running try is a zombie.
+    zombie_threshold: float = 300.0
+    #: Most task instances sent to executors by one decide (Airflow's max_tis_per_query).
+    max_queued_per_decide: int = 512
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A task instance ready for a pool slot."""
+
+    dag: DagState
+    run: DagRun
+    ti: TaskInstance
+    try_number: int
+    priority: int
+
+
+def decide(state: SchedulerState, now: datetime, policy: SchedulerPolicy | None = None) -> list[Event]:
+    return _Decision(state, now, policy or SchedulerPolicy()).run()
+
+
+class _Decision:
+    def __init__(self, state: SchedulerState, now: datetime, policy: SchedulerPolicy) -> None:
+        self.state = state
+        self.now = now
+        self.policy = policy
+        self.out: list[Event] = []
+        self.candidates: list[_Candidate] = []
+
+    def run(self) -> list[Event]:
+        self.answer_requests()
+        self.create_scheduled_runs()
+        self.start_queued_runs()
+        due = self.fire_timers()
+        self.detect_zombies()
+        self.evaluate_runs(due)
+        self.queue_tasks()
+        self.send_kills()
+        return self.out
+
+    # runs
+
+    def answer_requests(self) -> None:
+        for dag_id, pending in self.state.requests.items():
+            dag = self.state.dags.get(dag_id)
+            taken_ids: set[str] = set()
+            taken_dates: set[datetime] = set()
+            for request in pending.values():
+                plan = None if dag is None or not dag.is_active else dag.plan
+                if dag is None or plan is None or dag.version is None:
+                    self.reject(dag_id, request.run_id, f"DAG with dag_id: '{dag_id}' not found")
+                    continue
+                logical_date = ensure_utc(request.logical_date)
+                if request.run_id in dag.runs or request.run_id in taken_ids:
+                    self.reject(
+                        dag_id,
+                        request.run_id,
+                        f"DAGRun with DAG ID: '{dag_id}' and DAGRun ID: '{request.run_id}' already exists",
+                    )
+                    continue
+                if logical_date in dag.by_logical_date or logical_date in taken_dates:
+                    self.reject(
+                        dag_id,
+                        request.run_id,
+                        f"DAGRun with DAG ID: '{dag_id}' and DAGRun logical date: "
+                        f"'{logical_date.isoformat()}' already exists",
+                    )
+                    continue
+                taken_ids.add(request.run_id)
+                taken_dates.add(logical_date)
+                if request.data_interval_start is not None and request.data_interval_end is not None:
+                    interval = DataInterval(
+                        ensure_utc(request.data_interval_start), ensure_utc(request.data_interval_end)
+                    )
+                else:
+                    interval = plan.timetable.infer_manual_data_interval(logical_date)
+                self.out.append(
+                    DagRunCreated(
+                        dag_id=dag_id,
+                        run_id=request.run_id,
+                        run_type=request.run_type,
+                        logical_date=logical_date,
+                        data_interval_start=interval.start,
+                        data_interval_end=interval.end,
+                        conf=request.conf,
+                        dag_version=dag.version,
+                        external_trigger=True,
+                        note=request.note,
+                        triggered_by_task=request.triggered_by_task,
+                    )
+                )
+
+    def reject(self, dag_id: str, run_id: str, reason: str) -> None:
+        self.out.append(DagRunRejected(dag_id=dag_id, run_id=run_id, reason=reason))
+
+    def create_scheduled_runs(self) -> None:
+        for dag in self.state.dags.values():
+            plan = dag.plan
+            if plan is None or dag.is_paused or not dag.is_active or dag.version is None:
+                continue
+            if dag.nothing_due_before is not None and self.now < dag.nothing_due_before:
+                continue
+            active = len(dag.queued_runs) + len(dag.running_runs)
+            last = dag.last_automated
+            while active < plan.spec.max_active_runs:
+                info = plan.timetable.next_dagrun_info(
+                    last_automated_data_interval=last, restriction=plan.restriction, now=self.now
+                )
+                if info is None or info.run_after > self.now:
+                    dag.nothing_due_before = (
+                        info.run_after if info is not None else datetime.max.replace(tzinfo=self.now.tzinfo)
+                    )
+                    break
+                last = info.data_interval
+                if info.logical_date in dag.by_logical_date:
+                    # A manual run already holds this logical date; the schedule moves past it.
+                    continue
+                active += 1
+                self.out.append(
+                    DagRunCreated(
+                        dag_id=dag.dag_id,
+                        run_id=f"scheduled__{info.logical_date.isoformat()}",
+                        run_type="scheduled",
+                        logical_date=info.logical_date,
+                        data_interval_start=info.data_interval.start,
+                        data_interval_end=info.data_interval.end,
+                        dag_version=dag.version,
+                    )
+                )
+
+    def start_queued_runs(self) -> None:
+        for dag in self.state.dags.values():
+            plan = dag.plan
+            if not dag.queued_runs or plan is None or dag.is_paused:
+                continue
+            room = plan.spec.max_active_runs - len(dag.running_runs)
+            if room <= 0:
+                continue
+            waiting = sorted(dag.queued_runs, key=lambda run_id: dag.runs[run_id].logical_date)
+            for run_id in waiting[:room]:
+                self.out.append(DagRunStarted(dag_id=dag.dag_id, run_id=run_id))
+
+    # timers
+
+    def fire_timers(self) -> set[RunKey]:
+        """Pop due timers; returns the runs they name. SLA misses are emitted here."""
+        due: set[RunKey] = set()
+        timers = self.state.timers
+        while timers and timers[0][0] <= self.now:
+            when, kind, dag_id, run_id, task_id = heapq.heappop(timers)
+            run = self.state.run(dag_id, run_id)
+            if run is None:
+                continue
+            if kind == "sla":
+                self.check_sla(run, task_id, deadline=when)
+            elif kind == "timeout":
+                self.check_timeout(run)
+            else:
+                due.add(run.key)
+        return due
+
+    def check_sla(self, run: DagRun, task_id: str, *, deadline: datetime) -> None:
+        ti = run.tis.get(task_id)
+        if ti is None or ti.sla_missed or ti.state in ("success", "skipped"):
+            return
+        self.out.append(
+            SlaMissed(
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                task_id=task_id,
+                logical_date=run.logical_date,
+                deadline=deadline,
+            )
+        )
+
+    def check_timeout(self, run: DagRun) -> None:
+        timeout = self.state.dags[run.dag_id].plans[run.dag_version].spec.dagrun_timeout
+        if run.state != "running" or run.start_date is None or timeout is None:
+            return
+        if self.now - run.start_date >= timedelta(seconds=timeout):
+            self.out.append(
+                DagRunFinished(
+                    dag_id=run.dag_id,
+                    run_id=run.run_id,
+                    state="failed",
+                    reason=f"dagrun_timeout: running longer than {timeout:g}s",
+                )
+            )
+
+    def detect_zombies(self) -> None:
+        threshold = timedelta(seconds=self.policy.zombie_threshold)
+        for (dag_id, run_id, task_id), ti in self.state.running.items():
+            seen = ti.last_heartbeat or ti.start_date
+            if seen is None or self.now - seen <= threshold:
+                continue
+            state: TryOutcome = "up_for_retry" if ti.try_number <= ti.max_tries else "failed"
+            error = (
+                f"Detected zombie: heartbeat timeout, no heartbeat for "
+                f"{(self.now - seen).total_seconds():g}s (threshold {self.policy.zombie_threshold:g}s)"
+            )
+            self.out.append(
+                TaskInstanceFinished(
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    task_id=task_id,
+                    try_number=ti.try_number,
+                    state=state,
+                    end_date=self.now,
+                    start_date=ti.start_date,
+                    error=error,
+                )
+            )
+            self.out.append(
+                KillTask(
+                    dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=ti.try_number, reason=error
+                )
+            )
+
+    # task decisions
+
+    def evaluate_runs(self, due: set[RunKey]) -> None:
+        keys = self.state.touched | due
+        self.state.touched = set()
+        for dag_id, run_id in list(keys):
+            dag = self.state.dags.get(dag_id)
+            run = None if dag is None else dag.runs.get(run_id)
+            if dag is None or run is None:
+                continue
+            if dag.plans[run.dag_version].has_depends_on_past:
+                # A change in this run may unblock depends_on_past in the one after it.
+                following = dag.next_run(run)
+                if following is not None:
+                    keys.add(following.key)
+        for dag_id, run_id in sorted(keys):
+            dag = self.state.dags.get(dag_id)
+            run = None if dag is None else dag.runs.get(run_id)
+            if dag is not None and run is not None and run.state == "running" and not dag.is_paused:
+                self.evaluate_run(dag, run)
+
+    def evaluate_run(self, dag: DagState, run: DagRun) -> None:
+        plan = dag.plans[run.dag_version]
+        tis = run.tis
+        decided: dict[str, str] = {}
+        forced = run.forced_skips() if run.skips_from else set()
+        blocked_by_past: list[str] = []
+        for task_id in plan.order:
+            ti = tis.get(task_id)
+            if ti is None:
+                continue
+            if ti.state == "up_for_retry":
+                if ti.retry_at is None or ti.retry_at <= self.now:
+                    decided[task_id] = "scheduled"
+                    self.schedule(dag, run, plan, ti)
+                continue
+            if ti.state is not None:
+                continue
+            if task_id in forced:
+                self.settle(
+                    run, task_id, "skipped", decided, "skipped by an upstream branch or short-circuit"
+                )
+                continue
+            verdict = self.trigger_verdict(plan, tis, decided, task_id)
+            if verdict == "wait":
+                continue
+            if verdict == "skipped" or verdict == "upstream_failed":
+                self.settle(run, task_id, verdict, decided, f"trigger rule {plan.trigger_rule[task_id]}")
+                continue
+            past = self.past_verdict(dag, run, plan, task_id)
+            if past != "ok":
+                blocked_by_past.append(past)
+                continue
+            if plan.tasks[task_id].is_empty:
+                self.settle(run, task_id, "success", decided, "EmptyOperator needs no executor")
+                continue
+            decided[task_id] = "scheduled"
+            self.schedule(dag, run, plan, ti)
+        self.maybe_finish(run, plan, decided, blocked_by_past)
+
+    def trigger_verdict(
+        self, plan: DagPlan, tis: dict[str, TaskInstance], decided: dict[str, str], task_id: str
+    ) -> Verdict:
+        success = skipped = failed = upstream_failed = done = 0
+        upstream = plan.upstream[task_id]
+        for up in upstream:
+            ti = tis.get(up)
+            state = decided.get(up) or ("removed" if ti is None else ti.state)
+            if state in FINISHED:
+                done += 1
+                if state == "success":
+                    success += 1
+                elif state == "skipped":
+                    skipped += 1
+                elif state == "failed":
+                    failed += 1
+                elif state == "upstream_failed":
+                    upstream_failed += 1
+        return evaluate(
+            plan.trigger_rule[task_id],
+            total=len(upstream),
+            success=success,
+            skipped=skipped,
+            failed=failed,
+            upstream_failed=upstream_failed,
+            done=done,
+        )
+
+    def past_verdict(self, dag: DagState, run: DagRun, plan: DagPlan, task_id: str) -> str:
+        """``ok``; ``wait``; or ``stuck`` when the previous run's task failed and never will succeed."""
+        task = plan.tasks[task_id]
+        if not (task.depends_on_past or task.wait_for_downstream):
+            return "ok"
+        previous = dag.previous_run(run)
+        if previous is None:
+            return "ok"
+        past = previous.tis.get(task_id)
+        if past is None:
+            return "ok"
+        if past.state not in PAST_OK:
+            return "stuck" if past.state in FAILED_LEAF else "wait"
+        if task.wait_for_downstream:
+            for down in plan.downstream[task_id]:
+                past_down = previous.tis.get(down)
+                if past_down is not None and past_down.state not in PAST_OK:
+                    return "stuck" if past_down.state in FAILED_LEAF else "wait"
+        return "ok"
+
+    def settle(
+        self, run: DagRun, task_id: str, to: DecidedState, decided: dict[str, str], reason: str
+    ) -> None:
+        decided[task_id] = to
+        self.out.append(
+            TaskInstanceStateDecided(
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                task_id=task_id,
+                state=to,
+                reason=reason,
+            )
+        )
+
+    def schedule(self, dag: DagState, run: DagRun, plan: DagPlan, ti: TaskInstance) -> None:
+        try_number = ti.try_number + 1
+        self.out.append(
+            TaskInstanceScheduled(
+                dag_id=run.dag_id, run_id=run.run_id, task_id=ti.task_id, try_number=try_number
+            )
+        )
+        self.candidates.append(_Candidate(dag, run, ti, try_number, plan.priority[ti.task_id]))
+
+    def maybe_finish(self, run: DagRun, plan: DagPlan, decided: dict[str, str], blocked: list[str]) -> None:
+        """Airflow's rule: once every task instance has finished, failed leaves fail the run."""
+        if "wait" in blocked:
+            return
+        unfinished = [t for t, ti in run.tis.items() if decided.get(t, ti.state) not in FINISHED]
+        if any(decided.get(t, run.tis[t].state) in IN_FLIGHT for t in unfinished):
+            return
+        if unfinished:
+            if blocked:
+                self.out.append(
+                    DagRunFinished(
+                        dag_id=run.dag_id,
+                        run_id=run.run_id,
+                        state="failed",
+                        reason="deadlock: depends_on_past can never be met, the previous run's task failed",
+                    )
+                )
+            return
+        leaves = [decided.get(t, run.tis[t].state) for t in plan.leaves if t in run.tis]
+        failed = any(state in FAILED_LEAF for state in leaves)
+        self.out.append(
+            DagRunFinished(
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                state="failed" if failed else "success",
+                reason="a leaf task failed" if failed else None,
+            )
+        )
+
+    # executors
+
+    def queue_tasks(self) -> None:
+        candidates = self.candidates
+        for (dag_id, run_id, _), ti in self.state.scheduled.items():
+            dag = self.state.dags[dag_id]
+            run = dag.runs[run_id]
+            if run.state == "running" and not dag.is_paused:
+                priority = dag.plans[run.dag_version].priority[ti.task_id]
+                candidates.append(_Candidate(dag, run, ti, ti.try_number + 1, priority))
+        if not candidates:
+            return
+        candidates.sort(
+            key=lambda c: (-c.priority, c.run.logical_date, c.run.dag_id, c.run.run_id, c.ti.task_id)
+        )
+        free = {pool: slots - self.state.pool_used.get(pool, 0) for pool, slots in self.state.pools.items()}
+        active = {c.dag.dag_id: c.dag.active_tasks for c in candidates}
+        partitions = TOPICS[RUN].partitions
+        run_offsets = self.state.offsets.get(RUN, {})
+        queued = 0
+        for c in candidates:
+            if queued >= self.policy.max_queued_per_decide:
+                break
+            plan = c.dag.plans[c.run.dag_version]
+            task = plan.tasks[c.ti.task_id]
+            if free.get(task.pool, 0) < task.pool_slots:
+                continue
+            if active[c.dag.dag_id] >= plan.spec.max_active_tasks:
+                continue
+            free[task.pool] -= task.pool_slots
+            active[c.dag.dag_id] += 1
+            queued += 1
+            run = c.run
+            max_tries = c.ti.max_tries
+            self.out.append(
+                TaskInstanceQueued(
+                    dag_id=run.dag_id,
+                    run_id=run.run_id,
+                    task_id=task.task_id,
+                    try_number=c.try_number,
+                    max_tries=max_tries,
+                    pool=task.pool,
+                    pool_slots=task.pool_slots,
+                    priority_weight=c.priority,
+                    queue=task.queue,
+                )
+            )
+            partition = partition_for(run.dag_id, partitions)
+            self.out.append(
+                ExecuteTask(
+                    dag_id=run.dag_id,
+                    run_id=run.run_id,
+                    task_id=task.task_id,
+                    try_number=c.try_number,
+                    max_tries=max_tries,
+                    dag_version=run.dag_version,
+                    fileloc=plan.spec.fileloc,
+                    run_type=run.run_type,
+                    logical_date=run.logical_date,
+                    data_interval_start=run.data_interval.start,
+                    data_interval_end=run.data_interval.end,
+                    conf=run.conf,
+                    external_trigger=run.external_trigger,
+                    pool=task.pool,
+                    priority_weight=c.priority,
+                    queue=task.queue,
+                    execution_timeout=task.execution_timeout,
+                    run_log_partition=partition,
+                    run_log_offset=run_offsets.get(partition, -1),
+                )
+            )
+
+    def send_kills(self) -> None:
+        for (dag_id, run_id, task_id, try_number), reason in sorted(self.state.kills.items()):
+            self.out.append(
+                KillTask(dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, reason=reason)
+            )
+        self.state.kills = {}
