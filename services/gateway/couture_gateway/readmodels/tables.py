@@ -90,7 +90,6 @@ dag = sa.Table(
     sa.Column("timetable_description", sa.Text),
     sa.Column("max_active_runs", sa.Integer, nullable=False),
     sa.Column("max_active_tasks", sa.Integer, nullable=False),
-    sa.Column("has_task_concurrency_limits", sa.Boolean, nullable=False),
     sa.Column("has_import_errors", sa.Boolean, nullable=False),
     sa.Column("last_parsed_time", UtcDateTime),
     sa.Column("catchup", sa.Boolean, nullable=False),

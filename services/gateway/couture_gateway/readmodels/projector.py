@@ -1,0 +1,209 @@
+"""The projector: folds the event log into the read-model tables, exactly once per event.
+
+Each polled batch is applied in ONE transaction together with the new offsets in
+``projection_offsets``; a crash before the commit leaves both untouched and the batch is applied
+again on restart, a crash after it leaves both written. The offsets are stored with a
+compare-and-set, so a second projector on the same database can never apply a batch twice: the
+loser rolls back and resumes from what the winner stored.
+
+Ordering across topics: a run event may need the DAG version it names, which is on the ``dag``
+topic. The projector polls ``run`` first and then reads ``dag`` and ``config`` to their ends, so
+every DAG event appended before those run events is applied first, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+
+import sqlalchemy as sa
+from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
+from couture_common.topics import CONFIG, DAG, RUN
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from couture_gateway.readmodels import fold, store
+from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
+from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
+from couture_gateway.readmodels.tables import projection_offsets
+
+log = logging.getLogger(__name__)
+
+
+class ConcurrentProjectionError(RuntimeError):
+    """Another projector moved the stored offsets first; this batch was rolled back."""
+
+
+def position_after(records: Iterable[Record]) -> dict[TopicPartition, int]:
+    """The position a projector must reach for these records to be visible in the read models."""
+    position: dict[TopicPartition, int] = {}
+    for record in records:
+        tp = TopicPartition(record.topic, record.partition)
+        position[tp] = max(position.get(tp, 0), record.offset + 1)
+    return position
+
+
+async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
+    result = await conn.execute(sa.select(projection_offsets))
+    return {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
+
+
+class Projector:
+    """Consumes ``dag``, ``config`` and ``run`` without a consumer group, from the stored offsets.
+
+    ``batch_size`` bounds the records of one ``run`` poll (one transaction); ``idle_wait`` is how
+    long a step waits for run events before it applies DAG and config events alone, which bounds
+    the delay of a pause or a variable change.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, log: EventLog, *, batch_size: int = 2000, idle_wait: float = 0.05
+    ) -> None:
+        self._engine = engine
+        self._log = log
+        self._batch_size = batch_size
+        self._idle_wait = idle_wait
+        self._stored: dict[TopicPartition, int] = {}
+        self._applied_changed = asyncio.Condition()
+        self._meta: Consumer | None = None
+        self._runs: Consumer | None = None
+
+    @property
+    def applied(self) -> Mapping[TopicPartition, int]:
+        """Per partition, the offset of the next record to apply (everything before is visible)."""
+        return dict(self._stored)
+
+    async def start(self) -> None:
+        await self._log.start()
+        self._meta = self._log.consumer([DAG, CONFIG])
+        self._runs = self._log.consumer([RUN])
+        await self._resume()
+
+    async def close(self) -> None:
+        for consumer in (self._meta, self._runs):
+            if consumer is not None:
+                await consumer.close()
+        self._meta = self._runs = None
+
+    async def run(self) -> None:
+        """Project forever. An error propagates after the consumers were put back to the last commit."""
+        while True:
+            await self.step()
+
+    async def step(self) -> int:
+        """Poll once and apply what came; returns how many records were applied."""
+        meta, runs = self._consumers()
+        records = await runs.poll(self._batch_size, timeout=self._idle_wait)
+        dag_and_config: list[Record] = []
+        while batch := await meta.poll(self._batch_size, timeout=0):
+            dag_and_config.extend(batch)
+        return await self._apply(dag_and_config + records)
+
+    async def catch_up(self) -> int:
+        """Apply everything in the log now; returns how many records were applied."""
+        targets = {
+            TopicPartition(topic, partition): end
+            for topic in PROJECTED_TOPICS
+            for partition, end in (await self._log.end_offsets(topic)).items()
+        }
+        total = 0
+        while not self._reached(targets):
+            total += await self.step()
+        return total
+
+    async def wait_for(self, position: Mapping[TopicPartition, int], timeout: float) -> None:
+        """Read-your-writes: return once every partition in ``position`` is applied up to there.
+
+        After ``records = await log.append(...)``, ``await projector.wait_for(position_after(records),
+        timeout=5)`` guarantees the next query sees those events. Raises ``TimeoutError``.
+        """
+        async with asyncio.timeout(timeout), self._applied_changed:
+            await self._applied_changed.wait_for(lambda: self._reached(position))
+
+    def _reached(self, position: Mapping[TopicPartition, int]) -> bool:
+        return all(self._stored.get(tp, 0) >= offset for tp, offset in position.items())
+
+    def _consumers(self) -> tuple[Consumer, Consumer]:
+        if self._meta is None or self._runs is None:
+            raise RuntimeError("Projector.start() must be awaited before it projects")
+        return self._meta, self._runs
+
+    async def _apply(self, records: Sequence[Record]) -> int:
+        if not records:
+            return 0
+        position = position_after(records)
+        scopes = {scope for record in records for scope in fold.scopes_for(record)}
+        try:
+            async with self._engine.begin() as conn:
+                rows = await store.load(conn, scopes)
+                for record in records:
+                    fold.apply(rows, record)
+                await store.write(conn, rows)
+                await self._save_offsets(conn, position)
+        except ConcurrentProjectionError:
+            log.warning("another projector applied these events first; resuming from its offsets")
+            await self._resume()
+            return 0
+        except BaseException:
+            # Nothing was committed: read these records again on the next step or restart.
+            self._seek(self._stored)
+            raise
+        self._stored.update(position)
+        async with self._applied_changed:
+            self._applied_changed.notify_all()
+        return len(records)
+
+    async def _save_offsets(self, conn: AsyncConnection, position: Mapping[TopicPartition, int]) -> None:
+        table = projection_offsets
+        for tp, next_offset in sorted(position.items()):
+            expected = self._stored.get(tp)
+            if expected is None:
+                try:
+                    await conn.execute(
+                        sa.insert(table).values(
+                            topic=tp.topic, partition=tp.partition, next_offset=next_offset
+                        )
+                    )
+                except sa.exc.IntegrityError:
+                    raise ConcurrentProjectionError(f"{tp} offset stored by another projector") from None
+                continue
+            result = await conn.execute(
+                sa.update(table)
+                .where(
+                    table.c.topic == tp.topic,
+                    table.c.partition == tp.partition,
+                    table.c.next_offset == expected,
+                )
+                .values(next_offset=next_offset)
+            )
+            if result.rowcount != 1:
+                raise ConcurrentProjectionError(f"{tp} offset moved from {expected} by another projector")
+
+    async def _resume(self) -> None:
+        async with self._engine.connect() as conn:
+            self._stored = await stored_offsets(conn)
+        self._seek(self._stored)
+        async with self._applied_changed:
+            self._applied_changed.notify_all()
+
+    def _seek(self, offsets: Mapping[TopicPartition, int]) -> None:
+        meta, runs = self._consumers()
+        for tp in all_partitions():
+            (runs if tp.topic == RUN else meta).seek(tp, offsets.get(tp, 0))
+
+
+async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 2000) -> int:
+    """Drop and recreate the read-model tables and replay the log from offset 0 into them.
+
+    Stop any running projector on this database first: it would find its offsets gone and resume
+    from the rebuilt ones. Returns how many records were applied.
+    """
+    async with engine.begin() as conn:
+        await drop_projected_tables(conn)
+        await create_projected_tables(conn)
+    projector = Projector(engine, log, batch_size=batch_size)
+    await projector.start()
+    try:
+        return await projector.catch_up()
+    finally:
+        await projector.close()

@@ -1,0 +1,155 @@
+"""The rows one batch of events reads and writes, held in memory while the batch is folded.
+
+The store loads every *scope* the batch's events declare (all rows of a table matching some
+column values), the fold reads and changes rows here, and the store writes back only the rows that
+changed. Reading a row outside the loaded scopes is a bug and raises, so a fold can never silently
+act on rows it did not see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from couture_gateway.readmodels import tables
+
+Key = tuple[Any, ...]
+Row = dict[str, Any]
+
+
+def _natural_keys() -> dict[str, tuple[str, ...]]:
+    keys = {t.name: tuple(c.name for c in t.primary_key.columns) for t in tables.metadata.sorted_tables}
+    # Rows whose integer id comes from a log position are found by what the event names.
+    keys[tables.import_error.name] = ("filename",)
+    keys[tables.event_log.name] = ("event_id",)
+    return keys
+
+
+#: Per table, the columns that identify a row for the fold and the upsert's conflict target.
+KEYS: dict[str, tuple[str, ...]] = _natural_keys()
+_COLUMNS: dict[str, frozenset[str]] = {t.name: frozenset(t.c.keys()) for t in tables.metadata.sorted_tables}
+
+
+class Scope(NamedTuple):
+    """All rows of ``table`` whose ``columns`` equal ``values``."""
+
+    table: str
+    columns: tuple[str, ...]
+    values: tuple[Any, ...]
+
+
+class ScopeNotLoadedError(LookupError):
+    """A fold read rows its event did not declare; the event's scopes are incomplete."""
+
+
+class Change(NamedTuple):
+    table: sa.Table
+    upserts: list[Row]
+    deletes: list[Key]
+    #: Append-only rows: inserted when their key is new, else left as they are.
+    inserts: list[Row]
+
+
+class RowSet:
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[Key, Row | None]] = defaultdict(dict)
+        self._dirty: dict[str, set[Key]] = defaultdict(set)
+        self._appended: dict[str, dict[Key, Row]] = defaultdict(dict)
+        self._scopes: dict[str, dict[tuple[str, ...], set[tuple[Any, ...]]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
+        # Run-scoped tables (key starts with dag_id, run_id) are scanned per run, not whole.
+        self._by_prefix: dict[str, dict[Key, set[Key]]] = defaultdict(lambda: defaultdict(set))
+
+    def add_loaded(self, scope: Scope, rows: Iterable[Row]) -> None:
+        key_columns = KEYS[scope.table]
+        stored = self._rows[scope.table]
+        for row in rows:
+            key = tuple(row[c] for c in key_columns)
+            if key not in stored:
+                self._store(scope.table, key, row)
+        self._scopes[scope.table][scope.columns].add(scope.values)
+
+    def get(self, table: sa.Table, key: Key) -> Row | None:
+        stored = self._rows[table.name]
+        if key in stored:
+            return stored[key]
+        named = dict(zip(KEYS[table.name], key, strict=True))
+        if not self._covered(table.name, named):
+            raise ScopeNotLoadedError(f"{table.name} row {key!r} read outside the loaded scopes")
+        return None
+
+    def where(self, table: sa.Table, **equal: Any) -> list[Row]:
+        """Rows of ``table`` with these column values, in key order."""
+        if not self._covered(table.name, equal):
+            raise ScopeNotLoadedError(f"{table.name} rows {equal!r} read outside the loaded scopes")
+        stored = self._rows[table.name]
+        key_columns = KEYS[table.name]
+        candidates: Iterable[Key]
+        if len(key_columns) > 2 and all(c in equal for c in key_columns[:2]):
+            candidates = self._by_prefix[table.name][tuple(equal[c] for c in key_columns[:2])]
+        else:
+            candidates = stored.keys()
+        found = []
+        for key in sorted(candidates):
+            row = stored[key]
+            if row is not None and all(row[c] == v for c, v in equal.items()):
+                found.append(row)
+        return found
+
+    def put(self, table: sa.Table, row: Row) -> None:
+        """Insert or replace a whole row (every column given)."""
+        if row.keys() != _COLUMNS[table.name]:
+            raise ValueError(
+                f"{table.name} row must give exactly its columns; "
+                f"missing {sorted(_COLUMNS[table.name] - row.keys())}, "
+                f"unknown {sorted(row.keys() - _COLUMNS[table.name])}"
+            )
+        key = tuple(row[c] for c in KEYS[table.name])
+        self.get(table, key)
+        self._store(table.name, key, row)
+        self._dirty[table.name].add(key)
+
+    def update(self, table: sa.Table, row: Row, **changes: Any) -> Row:
+        """Replace ``row`` (as read from this set) with these columns changed; returns the new row."""
+        new = {**row, **changes}
+        self.put(table, new)
+        return new
+
+    def delete(self, table: sa.Table, key: Key) -> None:
+        if self.get(table, key) is not None:
+            self._rows[table.name][key] = None
+            self._dirty[table.name].add(key)
+
+    def append(self, table: sa.Table, row: Row) -> None:
+        """Record a row of an append-only table; the first row for a key wins."""
+        if row.keys() != _COLUMNS[table.name]:
+            raise ValueError(f"{table.name} row must give exactly its columns")
+        key = tuple(row[c] for c in KEYS[table.name])
+        self._appended[table.name].setdefault(key, row)
+
+    def changes(self) -> Iterator[Change]:
+        """What to write, table by table in dependency order."""
+        for table in tables.metadata.sorted_tables:
+            dirty = self._dirty.get(table.name, set())
+            appended = self._appended.get(table.name, {})
+            if not dirty and not appended:
+                continue
+            stored = self._rows[table.name]
+            upserts = [row for key in sorted(dirty) if (row := stored[key]) is not None]
+            deletes = [key for key in sorted(dirty) if stored[key] is None]
+            yield Change(table, upserts, deletes, list(appended.values()))
+
+    def _store(self, table: str, key: Key, row: Row) -> None:
+        self._rows[table][key] = row
+        if len(key) > 2:
+            self._by_prefix[table][key[:2]].add(key)
+
+    def _covered(self, table: str, named: dict[str, Any]) -> bool:
+        for columns, values in self._scopes[table].items():
+            if all(c in named for c in columns) and tuple(named[c] for c in columns) in values:
+                return True
+        return False
