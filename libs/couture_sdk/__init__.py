@@ -6,4 +6,13 @@ from couture_sdk.dag import DAG
 from couture_sdk.models import BaseHook, Connection, Variable
 from couture_sdk.trigger_rule import TriggerRule
 
-__all__ = ["DAG", "BaseHook", "BaseOperator", "Connection", "TriggerRule", "Variable", "chain", "cross_downstream"]
+__all__ = [
+    "DAG",
+    "BaseHook",
+    "BaseOperator",
+    "Connection",
+    "TriggerRule",
+    "Variable",
+    "chain",
+    "cross_downstream",
+]

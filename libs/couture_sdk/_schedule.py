@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from croniter import croniter
-
 from couture_common.dagspec import ScheduleSpec
+from croniter import croniter
 
 PRESETS: dict[str, str] = {
     "@hourly": "0 * * * *",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -58,7 +59,9 @@ def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
             init(self, *args, **kwargs)
             return
         if args:
-            raise AirflowException(f"Use keyword arguments when initializing operators ({type(self).__name__})")
+            raise AirflowException(
+                f"Use keyword arguments when initializing operators ({type(self).__name__})"
+            )
         self._defaults_applied = True
         dag = kwargs.get("dag") or DagContext.current()
         if dag is not None and not isinstance(dag, DAG):
@@ -98,6 +101,8 @@ class BaseOperator:
     ui_fgcolor: ClassVar[str] = "#000"
     #: EmptyOperator: done by the scheduler without an executor.
     is_empty: ClassVar[bool] = False
+    #: Set by the outermost ``__init__`` so that ``super().__init__`` calls skip the defaults step.
+    _defaults_applied: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -173,16 +178,21 @@ class BaseOperator:
         self.max_retry_delay = v.as_duration(max_retry_delay, field="max_retry_delay", owner=who)
         self.start_date = v.as_utc(start_date, field="start_date", owner=who)
         self.end_date = v.as_utc(end_date, field="end_date", owner=who)
-        self.wait_for_downstream = v.check_type(wait_for_downstream, bool, field="wait_for_downstream", owner=who)
+        self.wait_for_downstream = v.check_type(
+            wait_for_downstream, bool, field="wait_for_downstream", owner=who
+        )
         # Waiting for the previous run's downstream implies waiting for the task itself.
         self.depends_on_past = (
-            v.check_type(depends_on_past, bool, field="depends_on_past", owner=who) or self.wait_for_downstream
+            v.check_type(depends_on_past, bool, field="depends_on_past", owner=who)
+            or self.wait_for_downstream
         )
         self.ignore_first_depends_on_past = ignore_first_depends_on_past
         self.params: dict[str, Any] = v.as_dict(params, field="params", owner=who)
         self.priority_weight = v.check_type(priority_weight, int, field="priority_weight", owner=who)
         if weight_rule not in WEIGHT_RULES:
-            raise ValueError(f"weight_rule of {who} must be one of {sorted(WEIGHT_RULES)}, got {weight_rule!r}")
+            raise ValueError(
+                f"weight_rule of {who} must be one of {sorted(WEIGHT_RULES)}, got {weight_rule!r}"
+            )
         self.weight_rule = weight_rule
         self.queue = v.check_type(queue, str, field="queue", owner=who)
         self.pool = v.check_key(pool, field=f"pool of {who}") if pool is not None else "default_pool"
@@ -208,7 +218,9 @@ class BaseOperator:
         self._post_execute_hook = post_execute
         self.trigger_rule = canonical_trigger_rule(trigger_rule)
         self.run_as_user = run_as_user
-        self.max_active_tis_per_dag = max_active_tis_per_dag if max_active_tis_per_dag is not None else task_concurrency
+        self.max_active_tis_per_dag = (
+            max_active_tis_per_dag if max_active_tis_per_dag is not None else task_concurrency
+        )
         self.executor_config = executor_config or {}
         self.do_xcom_push = v.check_type(do_xcom_push, bool, field="do_xcom_push", owner=who)
         self.inlets = list(inlets) if isinstance(inlets, list | tuple) else ([inlets] if inlets else [])
@@ -288,8 +300,12 @@ class BaseOperator:
     def set_downstream(self, task_or_task_list: BaseOperator | Sequence[BaseOperator]) -> None:
         self._set_relatives(task_or_task_list, upstream=False)
 
-    def _set_relatives(self, task_or_task_list: BaseOperator | Sequence[BaseOperator], *, upstream: bool) -> None:
-        tasks = [task_or_task_list] if isinstance(task_or_task_list, BaseOperator) else list(task_or_task_list)
+    def _set_relatives(
+        self, task_or_task_list: BaseOperator | Sequence[BaseOperator], *, upstream: bool
+    ) -> None:
+        tasks = (
+            [task_or_task_list] if isinstance(task_or_task_list, BaseOperator) else list(task_or_task_list)
+        )
         for task in tasks:
             if not isinstance(task, BaseOperator):
                 raise AirflowException(
@@ -336,7 +352,9 @@ class BaseOperator:
     def get_template_env(self) -> jinja2.Environment:
         return self.dag.get_template_env()
 
-    def render_template_fields(self, context: dict[str, Any], jinja_env: jinja2.Environment | None = None) -> None:
+    def render_template_fields(
+        self, context: dict[str, Any], jinja_env: jinja2.Environment | None = None
+    ) -> None:
         env = jinja_env or self.get_template_env()
         for field in self.template_fields:
             try:
@@ -399,7 +417,7 @@ class BaseOperator:
 
 def chain(*tasks: BaseOperator | Sequence[BaseOperator]) -> None:
     """``chain(a, [b, c], d)``: each element downstream of the one before it."""
-    for up, down in zip(tasks, tasks[1:], strict=False):
+    for up, down in itertools.pairwise(tasks):
         if isinstance(up, BaseOperator):
             up.set_downstream(down)
         elif isinstance(down, BaseOperator):

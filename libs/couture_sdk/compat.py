@@ -105,7 +105,17 @@ AIRFLOW_MODULES: dict[str, dict[str, str]] = {
     "airflow.hooks.base_hook": {"BaseHook": "couture_sdk.models:BaseHook"},
     "airflow.macros": {
         name: f"couture_sdk.macros:{name}"
-        for name in ("ds_add", "ds_format", "datetime", "timedelta", "time", "uuid", "random", "json", "dateutil")
+        for name in (
+            "ds_add",
+            "ds_format",
+            "datetime",
+            "timedelta",
+            "time",
+            "uuid",
+            "random",
+            "json",
+            "dateutil",
+        )
     },
 }
 

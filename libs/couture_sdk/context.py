@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from couture_common.clock import ensure_utc
 from couture_common.timetables import timetable_for
+
 from couture_sdk import macros
 from couture_sdk.configuration import conf as airflow_conf
 from couture_sdk.exceptions import AirflowNotFoundException
@@ -26,7 +27,9 @@ _current: list[Context] = []
 def get_current_context() -> Context:
     """The running task's context, from inside its callable (Airflow's ``get_current_context``)."""
     if not _current:
-        raise RuntimeError("Current context was requested but no context was found! Are you running within a task?")
+        raise RuntimeError(
+            "Current context was requested but no context was found! Are you running within a task?"
+        )
     return _current[-1]
 
 
@@ -124,7 +127,9 @@ def build_context(
         external_trigger=external_trigger,
         conf=run_conf,
     )
-    ti = TaskInstance(task, run_id=run_id, logical_date=logical_date, try_number=try_number, max_tries=max_tries)
+    ti = TaskInstance(
+        task, run_id=run_id, logical_date=logical_date, try_number=try_number, max_tries=max_tries
+    )
     yesterday = logical_date - timedelta(days=1)
     tomorrow = logical_date + timedelta(days=1)
     return {

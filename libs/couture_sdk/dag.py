@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import jinja2.nativetypes
 import jinja2.sandbox
-
 from couture_common.dagspec import DagSpec, ScheduleSpec
+
 from couture_sdk import _validation as v
 from couture_sdk._schedule import schedule_spec
 from couture_sdk.exceptions import AirflowDagCycleException, AirflowException, DuplicateTaskIdFound
@@ -99,7 +99,9 @@ class DAG:
         self.timezone = _timezone_name(raw_start)
         self.params: dict[str, Any] = v.as_dict(params, field="params", owner=owner)
         if max_active_tasks is not None and concurrency is not None:
-            raise ValueError(f"DAG '{dag_id}' got both max_active_tasks and concurrency; use max_active_tasks")
+            raise ValueError(
+                f"DAG '{dag_id}' got both max_active_tasks and concurrency; use max_active_tasks"
+            )
         tasks_limit = max_active_tasks if max_active_tasks is not None else concurrency
         self.max_active_tasks = v.check_positive_int(
             16 if tasks_limit is None else tasks_limit, field="max_active_tasks", owner=owner
@@ -122,7 +124,9 @@ class DAG:
         self.on_success_callback = on_success_callback
         self.on_failure_callback = on_failure_callback
         self.sla_miss_callback = sla_miss_callback
-        self.template_searchpath = v.as_str_tuple(template_searchpath, field="template_searchpath", owner=owner)
+        self.template_searchpath = v.as_str_tuple(
+            template_searchpath, field="template_searchpath", owner=owner
+        )
         self.user_defined_macros = v.as_dict(user_defined_macros, field="user_defined_macros", owner=owner)
         self.user_defined_filters = v.as_dict(user_defined_filters, field="user_defined_filters", owner=owner)
         self.render_template_as_native_obj = render_template_as_native_obj

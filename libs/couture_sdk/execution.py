@@ -62,7 +62,7 @@ def _run(task: BaseOperator, context: Context, ti: TaskInstance) -> TaskResult:
         return TaskResult(state="skipped")
     except AirflowFailException:
         return TaskResult(state="failed", error=traceback.format_exc(), no_retry=True)
-    except BaseException:  # noqa: BLE001 - a task's failure is data, never an escape
+    except BaseException:  # a task's failure is data, never an escape
         return TaskResult(state="failed", error=traceback.format_exc())
     return TaskResult(
         state="success",
@@ -92,7 +92,9 @@ def _timeout(task: BaseOperator) -> Iterator[None]:
 
     def on_alarm(signum: int, frame: FrameType | None) -> None:
         task.on_kill()
-        raise AirflowTaskTimeout(f"Timeout, PID: {threading.get_native_id()}: ran past execution_timeout {limit}")
+        raise AirflowTaskTimeout(
+            f"Timeout, PID: {threading.get_native_id()}: ran past execution_timeout {limit}"
+        )
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, max(limit.total_seconds(), 0.001))
@@ -119,5 +121,5 @@ def _run_callback(task: BaseOperator, result: TaskResult, ti: TaskInstance, cont
         return
     try:
         callback(context)
-    except BaseException:  # noqa: BLE001 - see docstring
+    except BaseException:  # see the docstring
         print(f"Error in a callback of {task}:\n{traceback.format_exc()}", file=sys.stderr, flush=True)

@@ -29,7 +29,9 @@ class Variable:
         current_runtime().set_variable(key, text, description)
 
     @classmethod
-    def setdefault(cls, key: str, default: Any, description: str | None = None, deserialize_json: bool = False) -> Any:
+    def setdefault(
+        cls, key: str, default: Any, description: str | None = None, deserialize_json: bool = False
+    ) -> Any:
         value = cls.get(key, default_var=None, deserialize_json=deserialize_json)
         if value is None:
             if default is None:

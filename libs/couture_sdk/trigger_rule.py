@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from couture_common.dagspec import TRIGGER_RULES
 
 
-class TriggerRule(str, Enum):
+class TriggerRule(StrEnum):
     ALL_SUCCESS = "all_success"
     ALL_FAILED = "all_failed"
     ALL_DONE = "all_done"
@@ -23,9 +23,6 @@ class TriggerRule(str, Enum):
     #: Old names still found in DAG files; they mean the rule they are mapped to below.
     DUMMY = "dummy"
     NONE_FAILED_OR_SKIPPED = "none_failed_or_skipped"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _ALIASES = {"dummy": "always", "none_failed_or_skipped": "none_failed_min_one_success"}

@@ -87,7 +87,9 @@ class BashOperator(BaseOperator):
         if exit_code in self.skip_on_exit_code:
             raise AirflowSkipException(f"Bash command returned exit code {exit_code}. Skipping.")
         if exit_code != 0:
-            raise AirflowException(f"Bash command failed. The command returned a non-zero exit code {exit_code}.")
+            raise AirflowException(
+                f"Bash command failed. The command returned a non-zero exit code {exit_code}."
+            )
         return last_line if self.do_xcom_push else None
 
     def _run(self, env: dict[str, str], cwd: str) -> tuple[int, str | None]:

@@ -49,7 +49,9 @@ def _check_json(value: Any, *, field: str, owner: str) -> Any:
 def _check_str_dict(value: Any, *, field: str, owner: str) -> dict[str, str] | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(x, str) for k, x in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(x, str) for k, x in value.items()
+    ):
         raise TypeError(f"{field} of {owner} must be a dict of strings to strings")
     return dict(value)
 
@@ -104,12 +106,18 @@ class _CouturePayloadOperator(_ClusterJobOperator):
             v.check_type(method_args_dict, dict, field="method_args_dict", owner=who)
             _check_json(method_args_dict, field="method_args_dict", owner=who)
         self.method_args_dict = method_args_dict
-        self.input_base_dir_path = v.check_optional(input_base_dir_path, str, field="input_base_dir_path", owner=who)
+        self.input_base_dir_path = v.check_optional(
+            input_base_dir_path, str, field="input_base_dir_path", owner=who
+        )
         self.output_base_dir_path = v.check_optional(
             output_base_dir_path, str, field="output_base_dir_path", owner=who
         )
-        self.input_filenames_dict = _check_str_dict(input_filenames_dict, field="input_filenames_dict", owner=who)
-        self.output_filenames_dict = _check_str_dict(output_filenames_dict, field="output_filenames_dict", owner=who)
+        self.input_filenames_dict = _check_str_dict(
+            input_filenames_dict, field="input_filenames_dict", owner=who
+        )
+        self.output_filenames_dict = _check_str_dict(
+            output_filenames_dict, field="output_filenames_dict", owner=who
+        )
 
     def method_payload(self) -> str:
         return method_payload(
@@ -154,7 +162,8 @@ class SparkOperator(_ClusterJobOperator):
         self.app_name = v.check_optional(app_name, str, field="app_name", owner=who)
         self.class_path = v.check_optional(class_path, str, field="class_path", owner=who)
         self.application_arguments = list(
-            v.check_optional(application_arguments, (list, tuple), field="application_arguments", owner=who) or ()
+            v.check_optional(application_arguments, (list, tuple), field="application_arguments", owner=who)
+            or ()
         )
         self.config_group = v.check_optional(config_group, str, field="config_group", owner=who)
 
@@ -186,7 +195,8 @@ class PySparkOperator(_ClusterJobOperator):
         self.method_id = v.check_optional(method_id, str, field="method_id", owner=who)
         self.app_name = v.check_optional(app_name, str, field="app_name", owner=who)
         self.application_arguments = list(
-            v.check_optional(application_arguments, (list, tuple), field="application_arguments", owner=who) or ()
+            v.check_optional(application_arguments, (list, tuple), field="application_arguments", owner=who)
+            or ()
         )
         self.python_conf = v.check_optional(python_conf, str, field="python_conf", owner=who)
         self.config_group = v.check_optional(config_group, str, field="config_group", owner=who)

@@ -36,7 +36,9 @@ class DagOperator(BaseOperator):
         who = f"task '{self.task_id}'"
         self.run_dag_id = v.check_key(run_dag_id, field=f"run_dag_id of {who}")
         if python_callable is not None and not callable(python_callable):
-            raise TypeError(f"python_callable of {who} must be callable, got {type(python_callable).__name__}")
+            raise TypeError(
+                f"python_callable of {who} must be callable, got {type(python_callable).__name__}"
+            )
         self.python_callable = python_callable
 
     def execute(self, context: dict[str, Any]) -> None:

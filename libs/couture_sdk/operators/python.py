@@ -10,16 +10,16 @@ from couture_sdk import _validation as v
 from couture_sdk.baseoperator import BaseOperator
 
 
-def callable_kwargs(fn: Callable[..., Any], op_args: Sequence[Any], context: dict[str, Any]) -> dict[str, Any]:
+def callable_kwargs(
+    fn: Callable[..., Any], op_args: Sequence[Any], context: dict[str, Any]
+) -> dict[str, Any]:
     """Airflow 2's rule: a callable taking ``**kwargs`` gets the whole context; otherwise only the
     context entries it names, leaving out the parameters op_args already fills."""
     parameters = list(inspect.signature(fn).parameters.values())
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return dict(context)
     named = {
-        p.name
-        for p in parameters[len(op_args) :]
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        p.name for p in parameters[len(op_args) :] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
     }
     return {k: value for k, value in context.items() if k in named}
 
@@ -43,7 +43,9 @@ class PythonOperator(BaseOperator):
         super().__init__(**kwargs)
         who = f"task '{self.task_id}'"
         if not callable(python_callable):
-            raise TypeError(f"python_callable of {who} must be callable, got {type(python_callable).__name__}")
+            raise TypeError(
+                f"python_callable of {who} must be callable, got {type(python_callable).__name__}"
+            )
         self.python_callable = python_callable
         self.op_args = list(v.check_optional(op_args, (list, tuple), field="op_args", owner=who) or ())
         self.op_kwargs = v.as_dict(op_kwargs, field="op_kwargs", owner=who)
@@ -89,7 +91,10 @@ class ShortCircuitOperator(PythonOperator):
     def __init__(self, *, ignore_downstream_trigger_rules: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ignore_downstream_trigger_rules = v.check_type(
-            ignore_downstream_trigger_rules, bool, field="ignore_downstream_trigger_rules", owner=f"task '{self.task_id}'"
+            ignore_downstream_trigger_rules,
+            bool,
+            field="ignore_downstream_trigger_rules",
+            owner=f"task '{self.task_id}'",
         )
 
     def execute(self, context: dict[str, Any]) -> Any:
@@ -103,5 +108,8 @@ class ShortCircuitOperator(PythonOperator):
             ti.skip_all_descendants = True
         else:
             ti.skip_downstream = tuple(sorted(self.downstream_task_ids))
-        print(f"Condition result is {condition!r}: skipping {', '.join(ti.skip_downstream) or 'nothing'}", flush=True)
+        print(
+            f"Condition result is {condition!r}: skipping {', '.join(ti.skip_downstream) or 'nothing'}",
+            flush=True,
+        )
         return condition

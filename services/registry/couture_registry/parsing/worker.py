@@ -1,0 +1,59 @@
+"""The parser child: ``python -m couture_registry.parsing.worker FILE DAGS_FOLDER RESULT_PATH``.
+
+It imports one DAG file and writes a :class:`WorkerOutput` as JSON to RESULT_PATH. Whatever the
+user's code prints goes to stdout/stderr, which the parent keeps apart from the result.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+import msgspec
+from couture_sdk.loading import load_dags_from_file
+
+from couture_registry.parsing.result import WorkerOutput
+
+
+def describe_error(exc: BaseException, path: Path) -> str:
+    """The traceback from the DAG file's first frame on, leaving out our loader's frames; an error
+    raised after the file ran (a cycle) is its one-line ``Type: message``, as Airflow shows it."""
+    tb: TracebackType | None = exc.__traceback__
+    target = str(path)
+    while tb is not None and tb.tb_frame.f_code.co_filename != target:
+        tb = tb.tb_next
+    if tb is None:
+        return f"{type(exc).__name__}: {exc}"
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def parse(path: Path, dags_folder: Path) -> WorkerOutput:
+    try:
+        dags = load_dags_from_file(path, dags_folder=dags_folder)
+        return WorkerOutput(specs=tuple(dag.to_spec(str(path)) for dag in dags.values()))
+    except BaseException as exc:
+        return WorkerOutput(error=describe_error(exc, path))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3:
+        print(
+            "usage: python -m couture_registry.parsing.worker FILE DAGS_FOLDER RESULT_PATH", file=sys.stderr
+        )
+        return 2
+    path, dags_folder, result_path = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    output = parse(path, dags_folder)
+    partial = result_path.with_suffix(".partial")
+    partial.write_bytes(msgspec.json.encode(output))
+    os.replace(partial, result_path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Threads the DAG file may have started must not keep the parser alive.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
