@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from couture_gateway.schemas.common import ApiModel, RequestBody
 from couture_gateway.schemas.dags import DagVersionResponse
@@ -84,6 +84,10 @@ class TaskInstanceHistoryCollectionResponse(ApiModel):
 
 
 class StructuredLogMessage(ApiModel):
+    """One log line; structured logs carry more keys (``level``, ``logger``...), kept as they are."""
+
+    model_config = ConfigDict(extra="allow")
+
     timestamp: datetime | None = None
     event: str
 
