@@ -122,6 +122,8 @@ class ExecutorService:
 
         Commands not yet started are left unacknowledged, so the group hands them out again.
         """
+        if self._stopping:
+            return
         self._stopping = True
         if self._taking_work is not None:
             self._taking_work.cancel()

@@ -43,6 +43,7 @@ class Zygote:
         self._parse_timeout = parse_timeout
         self._start_timeout = start_timeout
         self._requests: socket.socket | None = None
+        self._responses: asyncio.StreamWriter | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._request_ids = itertools.count(1)
@@ -77,7 +78,8 @@ class Zygote:
             zygote_responses.close()
         requests.setblocking(False)
         self._requests = requests
-        reader, _writer = await asyncio.open_unix_connection(sock=responses)
+        # The writer is kept: when it is collected it closes the shared transport.
+        reader, self._responses = await asyncio.open_unix_connection(sock=responses)
         try:
             async with asyncio.timeout(self._start_timeout):
                 first = await _read_message(reader)
@@ -132,6 +134,9 @@ class Zygote:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader_task
             self._reader_task = None
+        if self._responses is not None:
+            self._responses.close()
+            self._responses = None
         self._process = None
 
     async def _send(self, message: bytes, fd: int) -> None:

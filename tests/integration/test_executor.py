@@ -1,0 +1,377 @@
+"""The executor against the real SQLite log and real DAG files: given ExecuteTask commands (and the
+config and run events before them), then these events on the log and these try logs on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import textwrap
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from couture_common.eventlog.sqlite import SqliteEventLog
+from couture_common.events import (
+    ConnectionSet,
+    Event,
+    ExecuteTask,
+    KillTask,
+    TaskHeartbeat,
+    TaskInstanceFinished,
+    TaskInstanceStarted,
+    VariableSet,
+    XComPushed,
+    envelope,
+)
+from couture_common.settings import Settings
+from couture_common.topics import HEARTBEAT, RUN
+from couture_executor.adapters.dag_files import BlobDagFileStore
+from couture_executor.app import ExecutorService
+from cryptography.fernet import Fernet
+
+pytestmark = pytest.mark.timeout(60)
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+RUN_ID = "manual__2024-01-01T00:00:00+00:00"
+
+DAG_FILE = """
+import os
+import signal
+import time
+
+from datetime import datetime
+
+from airflow import DAG
+from airflow.hooks.base import BaseHook
+from airflow.models import Variable
+from airflow.operators.bash import BashOperator
+from airflow.operators.python import PythonOperator
+
+
+def hello():
+    print("hello from the task")
+    return {"rows": 3}
+
+
+def add_one(ti):
+    return ti.xcom_pull(task_ids="extract")["rows"] + 1
+
+
+def secrets():
+    return [Variable.get("greeting"), BaseHook.get_connection("warehouse").password]
+
+
+def boom():
+    raise ValueError("boom")
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+with DAG("etl", start_date=datetime(2024, 1, 1), schedule=None) as dag:
+    PythonOperator(task_id="hello", python_callable=hello)
+    PythonOperator(task_id="transform", python_callable=add_one)
+    PythonOperator(task_id="secrets", python_callable=secrets)
+    PythonOperator(task_id="boom", python_callable=boom)
+    PythonOperator(task_id="die", python_callable=die)
+    PythonOperator(task_id="noop", python_callable=lambda: None)
+    BashOperator(task_id="skip", bash_command="echo skipping; exit 99")
+    BashOperator(task_id="sleep", bash_command="sleep 300 & echo $! > {{ params.pid_file }}; wait")
+"""
+
+
+@dataclass
+class Executor:
+    log: SqliteEventLog
+    settings: Settings
+    dag_file: Path
+    version: str
+    service: ExecutorService
+
+    def command(self, task_id: str, *, try_number: int = 1, max_tries: int = 0, **fields: Any) -> ExecuteTask:
+        return ExecuteTask(
+            dag_id="etl",
+            run_id=RUN_ID,
+            task_id=task_id,
+            try_number=try_number,
+            max_tries=max_tries,
+            dag_version=fields.pop("dag_version", self.version),
+            fileloc=str(self.dag_file),
+            run_type="manual",
+            logical_date=T0,
+            data_interval_start=T0,
+            data_interval_end=T0,
+            external_trigger=True,
+            **fields,
+        )
+
+    async def send(self, *events: Event) -> None:
+        await self.log.append([envelope(e, actor="test") for e in events])
+
+    async def events(self, topic: str = RUN) -> list[Event]:
+        consumer = self.log.consumer([topic])
+        try:
+            found: list[Event] = []
+            while records := await consumer.poll(timeout=0):
+                found.extend(r.envelope.payload for r in records)
+            return found
+        finally:
+            await consumer.close()
+
+    async def finished(self, task_id: str, try_number: int = 1, timeout: float = 20) -> TaskInstanceFinished:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in await self.events():
+                if (
+                    isinstance(event, TaskInstanceFinished)
+                    and event.task_id == task_id
+                    and event.try_number == try_number
+                ):
+                    return event
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no TaskInstanceFinished for {task_id} try {try_number} within {timeout} s")
+
+    async def started(self, task_id: str, timeout: float = 20) -> TaskInstanceStarted:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in await self.events():
+                if isinstance(event, TaskInstanceStarted) and event.task_id == task_id:
+                    return event
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no TaskInstanceStarted for {task_id} within {timeout} s")
+
+    async def heartbeat(self, task_id: str, timeout: float = 10) -> TaskHeartbeat:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in await self.events(HEARTBEAT):
+                if isinstance(event, TaskHeartbeat) and event.task_id == task_id:
+                    return event
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no TaskHeartbeat for {task_id} within {timeout} s")
+
+    async def of_task(self, task_id: str) -> list[Event]:
+        return [e for e in await self.events() if getattr(e, "task_id", None) == task_id]
+
+
+def new_service(log: SqliteEventLog, settings: Settings) -> ExecutorService:
+    return ExecutorService(
+        log,
+        settings,
+        dag_file_store=BlobDagFileStore(settings.blobs_path),
+        executor_id="executor-1",
+        kill_grace=1.0,
+        stop_grace=1.0,
+    )
+
+
+@pytest.fixture
+async def executor(tmp_path: Path) -> AsyncIterator[Executor]:
+    dag_file = tmp_path / "dags" / "etl.py"
+    dag_file.parent.mkdir()
+    dag_file.write_text(DAG_FILE)
+    settings = Settings(
+        home=tmp_path,
+        fernet_key=Fernet.generate_key().decode(),
+        heartbeat_interval=0.2,
+        executor_slots=4,
+    )
+    log = SqliteEventLog(tmp_path / "events.db", sync="normal")
+    await log.start()
+    service = new_service(log, settings)
+    await service.start()
+    version = hashlib.sha256(dag_file.read_bytes()).hexdigest()
+    executor = Executor(log, settings, dag_file, version, service)
+    try:
+        yield executor
+    finally:
+        await executor.service.stop()
+        await log.close()
+
+
+async def test_a_try_succeeds_with_its_output_in_its_log_and_its_return_value_as_xcom(
+    executor: Executor,
+) -> None:
+    await executor.send(executor.command("hello"))
+
+    finished = await executor.finished("hello")
+
+    assert finished.state == "success"
+    started, xcom = [e for e in await executor.of_task("hello") if not isinstance(e, TaskInstanceFinished)]
+    assert isinstance(started, TaskInstanceStarted)
+    assert (started.executor_id, started.try_number) == ("executor-1", 1)
+    assert isinstance(xcom, XComPushed)
+    assert (xcom.key, xcom.value) == ("return_value", '{"rows": 3}')
+    assert started.log_path == str(
+        executor.settings.logs_path / "dag_id=etl" / f"run_id={RUN_ID}" / "task_id=hello" / "attempt=1.log"
+    )
+    assert "hello from the task" in read(Path(started.log_path))
+
+
+async def test_xcom_pull_sees_an_upstream_xcom_appended_before_the_command(executor: Executor) -> None:
+    [record] = await executor.log.append(
+        [
+            envelope(
+                XComPushed(
+                    dag_id="etl",
+                    run_id=RUN_ID,
+                    task_id="extract",
+                    try_number=1,
+                    key="return_value",
+                    value='{"rows": 41}',
+                ),
+                actor="test",
+            )
+        ]
+    )
+    await executor.send(
+        executor.command("transform", run_log_partition=record.partition, run_log_offset=record.offset)
+    )
+
+    assert (await executor.finished("transform")).state == "success"
+    [xcom] = [e for e in await executor.of_task("transform") if isinstance(e, XComPushed)]
+    assert xcom.value == "42"
+
+
+async def test_variables_and_connection_passwords_are_decrypted_for_the_task(executor: Executor) -> None:
+    box = executor.settings.secret_box
+    await executor.send(
+        VariableSet(key="greeting", value=box.encrypt("hi there")),
+        ConnectionSet(
+            entry_id="w1", conn_id="warehouse", conn_type="postgres", password=box.encrypt("s3cret")
+        ),
+    )
+    await executor.send(executor.command("secrets"))
+
+    assert (await executor.finished("secrets")).state == "success"
+    [xcom] = [e for e in await executor.of_task("secrets") if isinstance(e, XComPushed)]
+    assert xcom.value == '["hi there", "s3cret"]'
+
+
+async def test_bash_exit_99_skips_the_task(executor: Executor) -> None:
+    await executor.send(executor.command("skip"))
+    assert (await executor.finished("skip")).state == "skipped"
+
+
+async def test_an_exception_is_retried_while_tries_are_left_then_fails(executor: Executor) -> None:
+    await executor.send(executor.command("boom", try_number=1, max_tries=1))
+    first = await executor.finished("boom", 1)
+    await executor.send(executor.command("boom", try_number=2, max_tries=1))
+    second = await executor.finished("boom", 2)
+
+    assert first.state == "up_for_retry"
+    assert second.state == "failed"
+    assert second.error is not None and "ValueError: boom" in second.error
+
+
+async def test_execution_timeout_kills_the_task(executor: Executor) -> None:
+    pid_file = executor.dag_file.parent / "timeout.pid"
+    started = time.monotonic()
+    await executor.send(executor.command("sleep", execution_timeout=1.0, conf={"pid_file": str(pid_file)}))
+
+    finished = await executor.finished("sleep")
+
+    assert finished.state == "failed"
+    assert finished.error == "Task exceeded execution_timeout of 1 s"
+    assert time.monotonic() - started < 10
+    assert_gone(int(pid_file.read_text()))
+
+
+async def test_kill_task_stops_a_sleeping_bash_task_and_its_children(executor: Executor) -> None:
+    pid_file = executor.dag_file.parent / "kill.pid"
+    await executor.send(executor.command("sleep", max_tries=3, conf={"pid_file": str(pid_file)}))
+    started = await executor.started("sleep")
+    await wait_for_file(pid_file)
+    beat = await executor.heartbeat("sleep")
+
+    await executor.send(
+        KillTask(dag_id="etl", run_id=RUN_ID, task_id="sleep", try_number=1, reason="marked failed by alice")
+    )
+    finished = await executor.finished("sleep")
+
+    assert finished.state == "failed"
+    assert finished.error == "Task was killed: marked failed by alice"
+    assert_gone(int(pid_file.read_text()))
+    assert_gone(started.pid)
+    assert (beat.pid, beat.try_number, beat.executor_id) == (started.pid, 1, "executor-1")
+
+
+async def test_a_task_process_killed_by_sigkill_fails_with_the_signal(executor: Executor) -> None:
+    await executor.send(executor.command("die"))
+
+    finished = await executor.finished("die")
+
+    assert finished.state == "failed"
+    assert finished.error == "Task process was killed by SIGKILL (9) before it reported a result"
+
+
+async def test_a_redelivered_command_for_a_finished_try_does_not_run_again(executor: Executor) -> None:
+    command = executor.command("hello")
+    await executor.send(command)
+    await executor.finished("hello")
+    await executor.service.stop()
+    executor.service = new_service(executor.log, executor.settings)
+    await executor.service.start()
+
+    await executor.send(command, executor.command("noop"))
+    await executor.finished("noop")
+
+    assert len([e for e in await executor.of_task("hello") if isinstance(e, TaskInstanceStarted)]) == 1
+
+
+async def test_a_dag_file_changed_since_its_version_is_never_run(executor: Executor) -> None:
+    executor.dag_file.write_text(DAG_FILE + "\n# edited\n")
+    await executor.send(executor.command("hello"))
+
+    finished = await executor.finished("hello")
+
+    assert finished.state == "failed"
+    assert finished.error is not None and "refusing to run different code" in finished.error
+    assert not [e for e in await executor.of_task("hello") if isinstance(e, TaskInstanceStarted)]
+
+
+async def test_stopping_the_executor_ends_running_tries_for_a_retry(executor: Executor) -> None:
+    pid_file = executor.dag_file.parent / "stop.pid"
+    await executor.send(executor.command("sleep", max_tries=1, conf={"pid_file": str(pid_file)}))
+    await executor.started("sleep")
+    await wait_for_file(pid_file)
+
+    await executor.service.stop()
+
+    finished = await executor.finished("sleep", timeout=1)
+    assert finished.state == "up_for_retry"
+    assert finished.error == "The executor stopped before the task finished"
+    assert_gone(int(pid_file.read_text()))
+
+
+async def wait_for_file(path: Path, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not read(path).strip():
+        assert time.monotonic() < deadline, f"{path} was not written"
+        await asyncio.sleep(0.05)
+
+
+def read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def assert_gone(pid: int, timeout: float = 5) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    raise AssertionError(f"process {pid} is still running")
+
+
+DAG_FILE = textwrap.dedent(DAG_FILE)
