@@ -43,7 +43,7 @@ def read_dag_archive(data: bytes, limits: Limits) -> dict[str, str]:
                 if count > limits.max_archive_members:
                     raise ArchiveError([f"the archive has more than {limits.max_archive_members} members"])
                 name = _normalise(member.name)
-                problem = _member_problem(member, name, files)
+                problem = _member_problem(member, name, files, limits)
                 if problem:
                     problems.append(f"{member.name}: {problem}")
                     continue
@@ -79,7 +79,7 @@ def _normalise(name: str) -> str:
     return name.rstrip("/") if name not in ("", ".") else ""
 
 
-def _member_problem(member: tarfile.TarInfo, name: str, seen: dict[str, str]) -> str | None:
+def _member_problem(member: tarfile.TarInfo, name: str, seen: dict[str, str], limits: Limits) -> str | None:
     if member.issym() or member.islnk():
         return "links are not allowed"
     if member.isdir():
@@ -99,6 +99,8 @@ def _member_problem(member: tarfile.TarInfo, name: str, seen: dict[str, str]) ->
         return str(error)
     if name in seen:
         return "appears twice in the archive"
+    if member.size > limits.max_file_bytes:
+        return f"the file has {member.size} bytes, more than the limit of {limits.max_file_bytes}"
     return None
 
 
