@@ -43,6 +43,14 @@ def position_after(records: Iterable[Record]) -> dict[TopicPartition, int]:
     return position
 
 
+async def apply_records(conn: AsyncConnection, records: Sequence[Record]) -> None:
+    """Fold ``records``, in order, into the tables within the caller's transaction (offsets aside)."""
+    rows = await store.load(conn, {scope for record in records for scope in fold.scopes_for(record)})
+    for record in records:
+        fold.apply(rows, record)
+    await store.write(conn, rows)
+
+
 async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
     result = await conn.execute(sa.select(projection_offsets))
     return {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
@@ -132,13 +140,9 @@ class Projector:
         if not records:
             return 0
         position = position_after(records)
-        scopes = {scope for record in records for scope in fold.scopes_for(record)}
         try:
             async with self._engine.begin() as conn:
-                rows = await store.load(conn, scopes)
-                for record in records:
-                    fold.apply(rows, record)
-                await store.write(conn, rows)
+                await apply_records(conn, records)
                 await self._save_offsets(conn, position)
         except ConcurrentProjectionError:
             log.warning("another projector applied these events first; resuming from its offsets")

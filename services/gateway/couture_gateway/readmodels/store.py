@@ -62,10 +62,10 @@ def upsert(dialect: str, table: sa.Table, *, do_nothing: bool = False) -> sa.Ins
         raise ValueError(f"read models support sqlite and postgresql, not {dialect!r}")
     keys = KEYS[table.name]
     stmt = insert(table)
-    if do_nothing:
+    updated = {c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}
+    if do_nothing or not updated:
         result: sa.Insert = stmt.on_conflict_do_nothing(index_elements=keys)
         return result
-    updated = {c.name: stmt.excluded[c.name] for c in table.c if c.name not in keys}
     result = stmt.on_conflict_do_update(index_elements=keys, set_=updated)
     return result
 
