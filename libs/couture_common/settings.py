@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,7 +28,7 @@ class Settings(BaseSettings):
     )
     fernet_key: str | None = Field(default=None, description="Comma-separated Fernet keys, newest first.")
     admin_password: str | None = None
-    log_sync: str = Field(default="full", pattern="^(full|normal)$", description="SQLite log durability.")
+    log_sync: Literal["full", "normal"] = Field(default="full", description="SQLite log durability.")
     parse_timeout: float = Field(default=30.0, gt=0)
     heartbeat_interval: float = Field(default=5.0, gt=0)
     zombie_threshold: float = Field(default=60.0, gt=0)

@@ -1,0 +1,1 @@
+"""Helpers every service's adapters share: merged polling of several consumers."""

@@ -1,0 +1,129 @@
+"""The scheduler service: fold the log, decide, append the decisions — and nothing else.
+
+The loop keeps one invariant that makes live state equal replayed state: ``decide`` only ever sees
+a state that is the fold of a prefix of the log. After appending its decisions the scheduler reads
+them back through its consumers before deciding again (read-your-writes through the log), instead
+of applying them locally out of log order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from couture_common.clock import utcnow
+from couture_common.eventlog.port import Consumer, EventLog, Record, TopicPartition
+from couture_common.events import envelope
+from couture_common.services.polling import MergedPoller
+from couture_common.topics import CONFIG, DAG, HEARTBEAT, RUN
+from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "service:scheduler"
+
+
+class SchedulerService:
+    """Owns the runs of every DAG (one scheduler per deployment in standalone mode)."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        policy: SchedulerPolicy | None = None,
+        tick: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._log = log
+        self._policy = policy or SchedulerPolicy()
+        self._tick = tick
+        self._clock = clock
+        self.state = SchedulerState()
+        self._task: asyncio.Task[None] | None = None
+        self._caught_up = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="scheduler")
+
+    async def wait_caught_up(self) -> None:
+        """Until the state has folded everything that was in the log when the service started."""
+        await self._caught_up.wait()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        consumers: list[Consumer] = [
+            self._log.consumer([DAG, CONFIG, HEARTBEAT]),
+            self._log.consumer([RUN]),
+        ]
+        poller = MergedPoller(consumers)
+        try:
+            await self._replay(consumers)
+            self._caught_up.set()
+            waiting_for: dict[TopicPartition, int] = {}
+            while True:
+                records = await poller.poll(timeout=self._next_wakeup())
+                self._fold(records)
+                if any(_position(consumers, tp) < offset for tp, offset in waiting_for.items()):
+                    continue
+                waiting_for = await self._decide_and_append()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("scheduler loop failed")
+            raise
+        finally:
+            await poller.close()
+            for consumer in consumers:
+                await consumer.close()
+
+    async def _replay(self, consumers: list[Consumer]) -> None:
+        for consumer in consumers:
+            while True:
+                records = await consumer.poll(5000, timeout=0)
+                if not records:
+                    break
+                self._fold(records)
+
+    def _fold(self, records: list[Record]) -> None:
+        state = self.state
+        for record in records:
+            apply(state, record)
+
+    async def _decide_and_append(self) -> dict[TopicPartition, int]:
+        events = decide(self.state, self._clock(), self._policy)
+        if not events:
+            return {}
+        appended = await self._log.append([envelope(e, actor=ACTOR) for e in events])
+        waiting: dict[TopicPartition, int] = {}
+        for record in appended:
+            if record.topic in _FOLDED_TOPICS:
+                tp = TopicPartition(record.topic, record.partition)
+                waiting[tp] = max(waiting.get(tp, 0), record.offset + 1)
+        return waiting
+
+    def _next_wakeup(self) -> float:
+        timers = self.state.timers
+        if not timers:
+            return self._tick
+        due = (timers[0][0] - self._clock()).total_seconds()
+        return min(self._tick, max(due, 0.0))
+
+
+_FOLDED_TOPICS = frozenset({DAG, CONFIG, HEARTBEAT, RUN})
+
+
+def _position(consumers: list[Consumer], tp: TopicPartition) -> int:
+    """Where the consumer reading ``tp`` is; a partition nobody reads is never waited for."""
+    for consumer in consumers:
+        if tp in consumer.assignment:
+            return consumer.position(tp)
+    return 1 << 62
