@@ -1,0 +1,1 @@
+"""The standalone deployment: every service in one process, on one SQLite event log."""
