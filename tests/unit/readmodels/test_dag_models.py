@@ -57,7 +57,9 @@ async def test_reparsing_keeps_the_pause_state_and_numbers_only_new_versions(mod
 async def test_pause_and_unpause_are_in_the_audit_log(models: ReadModels) -> None:
     await models.given(DagParsed(dag_id="etl", version="v1", spec=spec()))
     await models.given(
-        DagPausedSet(dag_id="etl", is_paused=False), DagPausedSet(dag_id="etl", is_paused=True), actor="user:bob"
+        DagPausedSet(dag_id="etl", is_paused=False),
+        DagPausedSet(dag_id="etl", is_paused=True),
+        actor="user:bob",
     )
 
     assert (await models.one(dag, dag_id="etl"))["is_paused"] is True
