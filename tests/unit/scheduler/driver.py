@@ -160,7 +160,8 @@ class Executor:
     """Runs every ExecuteTask it is handed: started at once, finished one minute later.
 
     ``script`` maps a task id to the outcome of each try in turn (``success`` when absent);
-    a failed try with tries left reports ``up_for_retry`` like the real executor does.
+    a failed try with tries left reports ``up_for_retry`` like the real executor does, and a
+    ``hang`` try starts but never reports again (a worker lost mid-try).
     """
 
     def __init__(self, log: Log, script: dict[str, list[str]] | None = None, **extra: dict[str, Any]) -> None:
@@ -177,14 +178,28 @@ class Executor:
             if outcome == "failed" and cmd.try_number <= cmd.max_tries:
                 outcome = "up_for_retry"
             self.log.append([started(cmd, now)], now)
+            if outcome == "hang":
+                continue
             done = now + timedelta(minutes=1)
             self.log.append([finished(cmd, outcome, done, **self.extra.get(cmd.task_id, {}))], done)
 
 
-def run_scenario(log: Log, executor: Executor, start: datetime, *, steps: int, step: timedelta) -> datetime:
-    """Alternate decide and the executor for ``steps`` ticks of ``step``; returns the last tick."""
+def run_scenario(
+    log: Log,
+    executor: Executor,
+    start: datetime,
+    *,
+    steps: int,
+    step: timedelta,
+    interventions: dict[int, list[Event]] | None = None,
+) -> datetime:
+    """Alternate decide and the executor for ``steps`` ticks of ``step``; returns the last tick.
+
+    ``interventions`` are events (user actions) appended at the start of the numbered tick.
+    """
     now = start
-    for _ in range(steps):
+    for tick in range(steps):
+        log.append((interventions or {}).get(tick, []), now)
         for _ in range(50):
             out = log.decide(now)
             if not out:
