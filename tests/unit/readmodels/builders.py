@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
 from couture_common.eventlog import Record, partition_for
 from couture_common.events import Event, envelope
 from couture_common.topics import TOPICS
 from couture_gateway.readmodels.projector import apply_records
 from couture_gateway.readmodels.tables import PROJECTED_TABLES
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from couture_gateway.readmodels.migrations import open_readmodels
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from couture_gateway.readmodels.migrations import open_readmodels
 
 from .builders import ReadModels
 
