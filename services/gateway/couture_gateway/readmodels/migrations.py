@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
-from couture_common.clock import utcnow
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from couture_common.clock import utcnow
 from couture_gateway.readmodels import tables
 
 Migration = Callable[[AsyncConnection], Awaitable[None]]

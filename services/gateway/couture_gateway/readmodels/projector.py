@@ -18,10 +18,10 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
-from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
-from couture_common.topics import CONFIG, DAG, RUN
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
+from couture_common.topics import CONFIG, DAG, RUN
 from couture_gateway.readmodels import fold, store
 from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions

@@ -40,7 +40,6 @@ from couture_common.events import (
     VariableSet,
     XComPushed,
 )
-
 from couture_gateway.readmodels.fold import config, dag, run
 from couture_gateway.readmodels.fold.context import Context
 from couture_gateway.readmodels.positions import position_id

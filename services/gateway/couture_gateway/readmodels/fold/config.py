@@ -10,7 +10,6 @@ from couture_common.events import (
     VariableDeleted,
     VariableSet,
 )
-
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
 from couture_gateway.readmodels.rowset import RowSet, Scope

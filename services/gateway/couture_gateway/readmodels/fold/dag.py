@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+
 from couture_common.dagspec import DagSpec, ScheduleSpec
 from couture_common.events import (
     DagFileProcessed,
@@ -14,7 +15,6 @@ from couture_common.events import (
     DagParsed,
     DagPausedSet,
 )
-
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
 from couture_gateway.readmodels.rowset import RowSet, Scope

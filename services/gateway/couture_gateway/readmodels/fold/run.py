@@ -29,7 +29,6 @@ from couture_common.events import (
     TaskInstanceStateSet,
     XComPushed,
 )
-
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
 from couture_gateway.readmodels.rowset import KEYS, Row, RowSet, Scope
