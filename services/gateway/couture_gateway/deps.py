@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from couture_auth import AuthService, InvalidTokenError, TokenClaims, TokenVerifier
-from couture_common.clock import utcnow
-from couture_common.eventlog import EventLog
-from couture_common.settings import Settings
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from couture_gateway.api.writes import EventWriter, Projection
+from couture_auth import AuthService, InvalidTokenError, TokenClaims, TokenVerifier
+from couture_common.clock import utcnow
+from couture_common.eventlog import EventLog
+from couture_common.settings import Settings
+from couture_gateway.api.writes import EventWriter
+from couture_gateway.readmodels.projector import Projector
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class Gateway:
     log: EventLog
     engine: AsyncEngine
     settings: Settings
-    projection: Projection
+    projector: Projector
     auth: AuthService
     verifier: TokenVerifier
     #: How long a write waits for its event to reach the read models before answering.
@@ -71,7 +72,7 @@ SessionDep = Annotated[AsyncConnection, Depends(_session)]
 _bearer = HTTPBearer(auto_error=False, description="An access token from `POST /auth/token`.")
 
 
-def _current_user(
+def require_user(
     gateway: GatewayDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
@@ -91,13 +92,13 @@ def _current_user(
         ) from None
 
 
-CurrentUser = Annotated[TokenClaims, Depends(_current_user)]
+CurrentUser = Annotated[TokenClaims, Depends(require_user)]
 
 
 def _writer(gateway: GatewayDep, user: CurrentUser) -> EventWriter:
     return EventWriter(
         gateway.log,
-        gateway.projection,
+        gateway.projector,
         actor=f"user:{user.subject}",
         timeout=gateway.projection_timeout,
     )

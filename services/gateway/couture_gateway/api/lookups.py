@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import msgspec
-from couture_common.dagspec import DagSpec, TaskSpec
 from fastapi import HTTPException, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from couture_common.dagspec import DagSpec, TaskSpec
 from couture_gateway.api.rows import Row
 from couture_gateway.readmodels import tables as t
 

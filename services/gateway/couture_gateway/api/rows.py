@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from couture_common.dagspec import DagSpec, TaskSpec
-
 from couture_gateway.schemas.dag_runs import DAGRunResponse
 from couture_gateway.schemas.dags import DAGDetailsResponse, DAGResponse, DagTagResponse, DagVersionResponse
 from couture_gateway.schemas.task_instances import TaskInstanceHistoryResponse, TaskInstanceResponse

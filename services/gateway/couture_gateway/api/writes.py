@@ -7,22 +7,17 @@ change (read-your-writes); a slow projector delays the answer, it never loses th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import contextlib
 
 from couture_common.eventlog import EventLog, Record
 from couture_common.events import Event, envelope
-
-
-class Projection(Protocol):
-    async def wait_for(self, records: Sequence[Record], timeout: float) -> bool:
-        """True once every record is applied to the read models; False when ``timeout`` passed."""
+from couture_gateway.readmodels.projector import Projector, position_after
 
 
 class EventWriter:
-    def __init__(self, log: EventLog, projection: Projection, *, actor: str, timeout: float) -> None:
+    def __init__(self, log: EventLog, projector: Projector, *, actor: str, timeout: float) -> None:
         self._log = log
-        self._projection = projection
+        self._projector = projector
         self._actor = actor
         self._timeout = timeout
 
@@ -31,6 +26,9 @@ class EventWriter:
         return self._actor
 
     async def append(self, *events: Event) -> list[Record]:
+        """Append ``events`` atomically; return once they are in the read models or the bound passed."""
         records = await self._log.append([envelope(e, actor=self._actor) for e in events])
-        await self._projection.wait_for(records, self._timeout)
+        # On timeout the events are durable all the same; the answer may just not show them yet.
+        with contextlib.suppress(TimeoutError):
+            await self._projector.wait_for(position_after(records), self._timeout)
         return records

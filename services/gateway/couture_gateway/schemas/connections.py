@@ -36,3 +36,14 @@ class ConnectionBody(RequestBody):
     password: str | None = None
     extra: str | None = None
     team_name: str | None = Field(default=None, max_length=50)
+
+
+class ConnectionEntryResponse(ConnectionResponse):
+    """One of the entries sharing a ``connection_id`` (Couture: one is picked at random per use)."""
+
+    entry_id: str
+
+
+class ConnectionEntryCollectionResponse(ApiModel):
+    entries: list[ConnectionEntryResponse]
+    total_entries: int

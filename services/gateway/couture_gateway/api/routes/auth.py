@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from couture_auth import AuthenticationFailed
-from couture_common.clock import utcnow
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from couture_auth import AuthenticationFailed
+from couture_common.clock import utcnow
 from couture_gateway.deps import AuthDep
 from couture_gateway.schemas.auth import LoginBody, LoginResponse
 from couture_gateway.schemas.common import HTTPExceptionResponse

@@ -7,12 +7,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from couture_common.clock import ensure_utc, utcnow
-from couture_common.events import DagRunDeleted, DagRunRequested, DagRunStateSet, TaskInstancesCleared
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, String, cast, select
 
+from couture_common.clock import ensure_utc, utcnow
+from couture_common.events import DagRunDeleted, DagRunRequested, DagRunStateSet, TaskInstancesCleared
 from couture_gateway.api import filters
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
 from couture_gateway.api.lookups import dag_row, dag_run_row

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from couture_common.events import DagPausedSet
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
 
+from couture_common.events import DagPausedSet
 from couture_gateway.api import filters
 from couture_gateway.api.lookups import dag_row, dag_spec
 from couture_gateway.api.paging import PageDep, fetch_page

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from couture_common.topics import RUN
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from couture_common.topics import RUN
 from couture_gateway.deps import GatewayDep, SessionDep
 from couture_gateway.schemas.monitor import (
     BaseInfoResponse,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from couture_common.dagspec import DagSpec
-from couture_common.events import Event, TaskInstancesCleared, TaskInstanceStateSet
 from fastapi import APIRouter, Header, HTTPException, Query, status
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import ColumnElement, Select, select
 
+from couture_common.dagspec import DagSpec
+from couture_common.events import Event, TaskInstancesCleared, TaskInstanceStateSet
 from couture_gateway.api import filters
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
 from couture_gateway.api.graph import with_relatives

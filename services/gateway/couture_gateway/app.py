@@ -1,0 +1,104 @@
+"""The gateway's HTTP application: wiring only (routers, state, lifespan)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from couture_auth import AuthService
+from couture_common.eventlog import EventLog
+from couture_common.settings import Settings
+from couture_gateway.api.routes import (
+    auth,
+    connection_entries,
+    connections,
+    dag_runs,
+    dag_sources,
+    dag_stats,
+    dags,
+    event_logs,
+    import_errors,
+    monitor,
+    pools,
+    task_instances,
+    tasks,
+    variables,
+    xcom,
+)
+from couture_gateway.deps import Gateway, require_user
+from couture_gateway.readmodels.projector import Projector
+
+API_V2 = "/api/v2"
+API_COUTURE = "/api/couture"
+
+_PROTECTED_V2 = (
+    dags,
+    tasks,
+    dag_runs,
+    task_instances,
+    xcom,
+    variables,
+    connections,
+    pools,
+    import_errors,
+    event_logs,
+    dag_stats,
+    dag_sources,
+)
+
+
+def create_app(
+    *,
+    log: EventLog,
+    engine: AsyncEngine,
+    settings: Settings,
+    projector: Projector,
+    auth_service: AuthService | None = None,
+    projection_timeout: float = 2.0,
+) -> FastAPI:
+    """The REST API over ``engine``'s read models, writing to ``log``.
+
+    The caller runs ``projector`` (so read models can be scaled apart from the API); writes wait
+    up to ``projection_timeout`` seconds for it to apply their events before answering.
+    """
+    auth_service = auth_service or AuthService(
+        log, home=settings.home, admin_password=settings.admin_password
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await auth_service.start()
+        try:
+            yield
+        finally:
+            await auth_service.close()
+
+    app = FastAPI(
+        title="Couture Workflow Orchestrator API",
+        version="2",
+        summary="Airflow's public REST API v2 under /api/v2; Couture's own endpoints under /api/couture.",
+        lifespan=lifespan,
+    )
+    app.state.gateway = Gateway(
+        log=log,
+        engine=engine,
+        settings=settings,
+        projector=projector,
+        auth=auth_service,
+        verifier=auth_service.verifier,
+        projection_timeout=projection_timeout,
+    )
+
+    app.include_router(auth.router)
+    app.include_router(monitor.router, prefix=API_V2)
+    protected_v2 = APIRouter(prefix=API_V2, dependencies=[Depends(require_user)])
+    for module in _PROTECTED_V2:
+        protected_v2.include_router(module.router)
+    app.include_router(protected_v2)
+    couture = APIRouter(prefix=API_COUTURE, dependencies=[Depends(require_user)])
+    couture.include_router(connection_entries.router)
+    app.include_router(couture)
+    return app
