@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
 from couture_common.eventlog import Consumer
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import DagFileProcessed, DagFileRemoved, DagImportFailed, DagParsed, Event

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import msgspec
-from couture_common.ids import new_id
 
+from couture_common.ids import new_id
 from couture_registry.blobstore import write_atomically
 
 MAX_TITLE_LENGTH = 200

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import watchfiles
+
 from couture_common.eventlog import EventLog, TopicPartition
 from couture_common.events import DagFileRemoved, DagImportFailed, DagParsed, Event, envelope
 from couture_common.settings import Settings
 from couture_common.topics import DAG
-
 from couture_registry.blobstore import BlobStore, LocalBlobStore, dag_file_version
 from couture_registry.dag_folder import DagFolder
 from couture_registry.domain.dag_files import parse_result_events

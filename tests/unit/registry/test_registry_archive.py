@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+
 from couture_registry.archive import ArchiveError, build_dag_archive, read_dag_archive
 from couture_registry.validation import Limits
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from couture_registry.code_bricks import MAX_CODE_BYTES, InvalidCodeBrickError, check_code_brick
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from couture_registry.validation import InvalidDagFileError, Limits, check_dag_file_name, check_source
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from couture_registry.ignore_rules import is_private_name, matches, parse_ignore_file
 
 

@@ -1,13 +1,14 @@
 """Code bricks: the snippet library of the DAG editor."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI must see the route signatures evaluated,
+# since they name dependencies that exist only inside the router factory.
 
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from couture_common.clock import utcnow
 from fastapi import APIRouter, Depends, Response, status
 
+from couture_common.clock import utcnow
 from couture_registry.api.errors import invalid, not_found
 from couture_registry.api.schemas import CodeBrickIn, CodeBrickList, CodeBrickOut
 from couture_registry.code_bricks import (

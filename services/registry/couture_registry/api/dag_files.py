@@ -4,7 +4,8 @@ Writes land in the DAG folder atomically and are parsed before the answer, so th
 whether the file imported; the folder watcher would have found them too, a moment later.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI must see the route signatures evaluated,
+# since they name dependencies that exist only inside the router factory.
 
 import asyncio
 from collections.abc import Callable
