@@ -47,6 +47,8 @@ class DagRunRequested(_RunEvent, frozen=True, kw_only=True):
     note: str | None = None
     #: Set when a DagOperator task triggered this run: ``dag_id/run_id/task_id`` of that task.
     triggered_by_task: str | None = None
+    #: ``couture dags test``: run even while the DAG is paused (Airflow's ``dags test`` does).
+    ignore_paused: bool = False
 
 
 @event_type("run.created", topic=RUN)
@@ -60,6 +62,7 @@ class DagRunCreated(_RunEvent, frozen=True, kw_only=True):
     external_trigger: bool = False
     note: str | None = None
     triggered_by_task: str | None = None
+    ignore_paused: bool = False
 
 
 @event_type("run.rejected", topic=RUN)

@@ -1,0 +1,37 @@
+"""Reading the log from the command line: fold a topic from offset 0 into a view."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from couture_common.eventlog.factory import open_event_log
+from couture_common.eventlog.port import EventLog, Record
+from couture_common.settings import Settings
+
+
+@asynccontextmanager
+async def opened_log(settings: Settings) -> AsyncIterator[EventLog]:
+    log = open_event_log(settings.event_log_url, sync=settings.log_sync)
+    await log.start()
+    try:
+        yield log
+    finally:
+        await log.close()
+
+
+async def fold(log: EventLog, topics: Sequence[str], apply: Callable[[Record], None]) -> None:
+    """Apply every record now in ``topics`` (replay from offset 0, no consumer group)."""
+    consumer = log.consumer(topics)
+    try:
+        ends = {topic: await log.end_offsets(topic) for topic in topics}
+        remaining = sum(end for per_topic in ends.values() for end in per_topic.values())
+        while remaining > 0:
+            records = await consumer.poll(5000, timeout=1.0)
+            if not records:
+                break
+            for record in records:
+                apply(record)
+            remaining -= len(records)
+    finally:
+        await consumer.close()

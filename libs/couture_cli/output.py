@@ -1,0 +1,22 @@
+"""How the CLI prints: plain aligned tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[str(h) for h in headers], *[["" if v is None else str(v) for v in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    for index, row in enumerate(cells):
+        print(" | ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip())
+        if index == 0:
+            print("-+-".join("-" * w for w in widths))
+
+
+def print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, default=str, sort_keys=True)
+    print()
