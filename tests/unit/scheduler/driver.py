@@ -33,7 +33,9 @@ def at(minutes: float = 0, *, days: float = 0) -> datetime:
 
 
 def task(task_id: str, *upstream: str, **fields: Any) -> TaskSpec:
-    return TaskSpec(task_id=task_id, operator=fields.pop("operator", "BashOperator"), upstream=upstream, **fields)
+    return TaskSpec(
+        task_id=task_id, operator=fields.pop("operator", "BashOperator"), upstream=upstream, **fields
+    )
 
 
 def dag_spec(dag_id: str, *tasks: TaskSpec, schedule: ScheduleSpec | None = None, **fields: Any) -> DagSpec:
@@ -103,7 +105,9 @@ def parsed(spec: DagSpec, *, version: str = "v1", paused: bool = False) -> list[
     return events
 
 
-def trigger(dag_id: str, run_id: str = "manual_1", logical_date: datetime = T0, **fields: Any) -> DagRunRequested:
+def trigger(
+    dag_id: str, run_id: str = "manual_1", logical_date: datetime = T0, **fields: Any
+) -> DagRunRequested:
     return DagRunRequested(dag_id=dag_id, run_id=run_id, logical_date=logical_date, **fields)
 
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 from couture_common.dagspec import ScheduleSpec
 from couture_common.events import PoolSet, TaskInstancesCleared
+from couture_scheduler.domain import SchedulerPolicy
 
 from .driver import DAILY, T0, Executor, Log, at, dag_spec, parsed, run_scenario, task, trigger
-from couture_scheduler.domain import SchedulerPolicy
 
 
 @dataclass(frozen=True)
@@ -95,5 +95,11 @@ def pool_contention() -> Played:
 
 SCENARIOS: dict[str, Callable[[], Played]] = {
     fn.__name__: fn
-    for fn in (daily_catchup_with_retries, branch_and_join, failure_then_clear, zombie_then_retry, pool_contention)
+    for fn in (
+        daily_catchup_with_retries,
+        branch_and_join,
+        failure_then_clear,
+        zombie_then_retry,
+        pool_contention,
+    )
 }

@@ -25,7 +25,21 @@ from couture_common.events import (
 from couture_scheduler.domain import SchedulerPolicy
 from couture_scheduler.domain.retry import retry_delay_seconds
 
-from .driver import DAILY, T0, Executor, Log, at, dag_spec, finished, of_type, parsed, started, summary, task, trigger
+from .driver import (
+    DAILY,
+    T0,
+    Executor,
+    Log,
+    at,
+    dag_spec,
+    finished,
+    of_type,
+    parsed,
+    started,
+    summary,
+    task,
+    trigger,
+)
 
 
 def executes(events: list) -> list[str]:  # type: ignore[type-arg]
@@ -52,7 +66,12 @@ def test_a_trigger_creates_starts_and_queues_the_root_tasks() -> None:
     ]
     cmd = of_type(out, ExecuteTask)[0]
     assert isinstance(cmd, ExecuteTask)
-    assert (cmd.dag_version, cmd.fileloc, cmd.run_type, cmd.logical_date) == ("v1", "/dags/etl.py", "manual", T0)
+    assert (cmd.dag_version, cmd.fileloc, cmd.run_type, cmd.logical_date) == (
+        "v1",
+        "/dags/etl.py",
+        "manual",
+        T0,
+    )
 
 
 def test_the_execute_command_names_the_run_log_position_already_folded() -> None:
@@ -89,10 +108,21 @@ def test_a_manual_run_of_a_paused_dag_waits_queued_until_unpaused() -> None:
     assert summary(log.settle(at(1)))[0] == ("run.started", "manual_1")
 
 
+def test_a_test_run_proceeds_while_its_dag_stays_paused() -> None:
+    log = Log()
+    log.given(*parsed(dag_spec("etl", task("a")), paused=True), trigger("etl", ignore_paused=True))
+    assert executes(log.settle(at(0))) == ["a"]
+
+
 def test_dags_are_paused_at_creation_unless_told_otherwise() -> None:
     log = Log()
     log.given(*parsed(dag_spec("a", task("t"), schedule=DAILY, start_date=T0), paused=True))
-    log.given(*parsed(dag_spec("b", task("t"), schedule=DAILY, start_date=T0, is_paused_upon_creation=False), paused=True))
+    log.given(
+        *parsed(
+            dag_spec("b", task("t"), schedule=DAILY, start_date=T0, is_paused_upon_creation=False),
+            paused=True,
+        )
+    )
     out = log.settle(at(days=1))
     assert [e.dag_id for e in of_type(out, DagRunCreated)] == ["b"]  # type: ignore[attr-defined]
 
@@ -217,7 +247,11 @@ def test_a_failed_try_with_retries_left_runs_again_after_retry_delay() -> None:
     log.given(started(cmd, at(1)), finished(cmd, "up_for_retry", at(2)), time=at(2))
     assert log.settle(at(11)) == []
     out = log.settle(at(12))
-    assert summary(out) == [("ti.scheduled", "flaky", "2"), ("ti.queued", "flaky", "2"), ("queue.execute_task", "flaky", "2")]
+    assert summary(out) == [
+        ("ti.scheduled", "flaky", "2"),
+        ("ti.queued", "flaky", "2"),
+        ("queue.execute_task", "flaky", "2"),
+    ]
 
 
 def test_exponential_backoff_doubles_per_try_within_airflows_jitter_and_cap() -> None:
@@ -226,7 +260,9 @@ def test_exponential_backoff_doubles_per_try_within_airflows_jitter_and_cap() ->
     for n, delay in zip((1, 2, 3), delays, strict=False):
         assert 60 * 2 ** (n - 1) <= delay < 60 * 2**n
     assert delays[4] == 1000
-    assert delays == [retry_delay_seconds(flaky, dag_id="r", logical_date=T0, try_number=n) for n in (1, 2, 3, 4, 5)]
+    assert delays == [
+        retry_delay_seconds(flaky, dag_id="r", logical_date=T0, try_number=n) for n in (1, 2, 3, 4, 5)
+    ]
 
 
 def test_without_backoff_the_delay_stays_fixed() -> None:
@@ -317,7 +353,11 @@ def test_a_running_try_without_heartbeat_is_retried_and_killed() -> None:
     log = Log(SchedulerPolicy(zombie_threshold=60))
     cmd = of_type(run_manually(log, dag_spec("z", task("t", retries=1))), ExecuteTask)[0]
     log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
-    log.given(TaskHeartbeat(dag_id="z", run_id="manual_1", task_id="t", try_number=1, executor_id="e", pid=1, at=at(2)))
+    log.given(
+        TaskHeartbeat(
+            dag_id="z", run_id="manual_1", task_id="t", try_number=1, executor_id="e", pid=1, at=at(2)
+        )
+    )
     assert log.settle(at(3)) == []
     out = log.decide(at(3.5))
     assert summary(out) == [("ti.finished", "t", "up_for_retry"), ("control.kill_task", "t", "1")]
@@ -409,7 +449,9 @@ def test_marking_a_run_failed_fails_running_tasks_skips_the_rest_and_kills() -> 
 
 def test_dagrun_timeout_fails_the_run_and_skips_unfinished_tasks() -> None:
     log = Log(SchedulerPolicy(zombie_threshold=3600))
-    cmd = of_type(run_manually(log, dag_spec("t", task("slow"), task("next", "slow"), dagrun_timeout=600)), ExecuteTask)[0]
+    cmd = of_type(
+        run_manually(log, dag_spec("t", task("slow"), task("next", "slow"), dagrun_timeout=600)), ExecuteTask
+    )[0]
     log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
     assert of_type(log.settle(at(9)), DagRunFinished) == []
     out = log.settle(at(10))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from couture_common.eventlog.port import Record
 from couture_common.events import decode_envelope, encode_envelope
 from couture_scheduler.domain import SchedulerState, apply, decide

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from couture_common.dagspec import ScheduleSpec
 from couture_common.timetables import DataInterval, TimeRestriction, Timetable, timetable_for
 
@@ -69,14 +70,18 @@ def test_without_catchup_on_an_interval_boundary_the_interval_just_ended_runs() 
 
 def test_without_catchup_after_a_long_pause_the_schedule_jumps_to_the_latest_interval() -> None:
     last = DataInterval(utc(2024, 1, 1), utc(2024, 1, 2))
-    runs = due_intervals(cron("0 0 * * *"), utc(2024, 2, 1, 3), start=utc(2024, 1, 1), catchup=False, last=last)
+    runs = due_intervals(
+        cron("0 0 * * *"), utc(2024, 2, 1, 3), start=utc(2024, 1, 1), catchup=False, last=last
+    )
     assert runs == [(utc(2024, 1, 31), utc(2024, 2, 1))]
 
 
 def test_nothing_is_due_before_the_first_interval_ends() -> None:
     timetable = cron("0 0 * * *")
     restriction = TimeRestriction(earliest=utc(2024, 1, 1), latest=None, catchup=True)
-    info = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=restriction, now=utc(2024, 1, 1, 23))
+    info = timetable.next_dagrun_info(
+        last_automated_data_interval=None, restriction=restriction, now=utc(2024, 1, 1, 23)
+    )
     assert info is not None and info.run_after == utc(2024, 1, 2)
 
 
@@ -88,7 +93,12 @@ def test_monthly_intervals_follow_month_ends() -> None:
 def test_quarterly_preset_runs_once_a_quarter() -> None:
     timetable = timetable_for(ScheduleSpec(kind="cron", cron="@quarterly"))
     runs = due_intervals(timetable, utc(2025, 1, 1), start=utc(2024, 1, 1))
-    assert [start for start, _ in runs] == [utc(2024, 1, 1), utc(2024, 4, 1), utc(2024, 7, 1), utc(2024, 10, 1)]
+    assert [start for start, _ in runs] == [
+        utc(2024, 1, 1),
+        utc(2024, 4, 1),
+        utc(2024, 7, 1),
+        utc(2024, 10, 1),
+    ]
 
 
 def test_end_date_stops_the_schedule_after_the_interval_starting_on_it() -> None:
@@ -112,14 +122,18 @@ def test_timedelta_without_catchup_keeps_the_start_date_grid() -> None:
 
 def test_once_runs_a_single_time_at_start_date() -> None:
     timetable = timetable_for(ScheduleSpec(kind="once"))
-    assert due_intervals(timetable, utc(2024, 6, 1), start=utc(2024, 1, 1)) == [(utc(2024, 1, 1), utc(2024, 1, 1))]
+    assert due_intervals(timetable, utc(2024, 6, 1), start=utc(2024, 1, 1)) == [
+        (utc(2024, 1, 1), utc(2024, 1, 1))
+    ]
     assert due_intervals(timetable, utc(2024, 6, 1), start=utc(2024, 1, 1), catchup=False) == [
         (utc(2024, 1, 1), utc(2024, 1, 1))
     ]
 
 
 def test_no_schedule_and_no_start_date_create_nothing() -> None:
-    assert due_intervals(timetable_for(ScheduleSpec(kind="none")), utc(2024, 6, 1), start=utc(2024, 1, 1)) == []
+    assert (
+        due_intervals(timetable_for(ScheduleSpec(kind="none")), utc(2024, 6, 1), start=utc(2024, 1, 1)) == []
+    )
     assert due_intervals(cron("0 0 * * *"), utc(2024, 6, 1), start=None) == []
 
 

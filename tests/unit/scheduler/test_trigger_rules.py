@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from couture_common.events import TaskInstanceScheduled, TaskInstanceStateDecided, TaskInstanceStateSet
 
 from .driver import Log, at, dag_spec, of_type, parsed, task, trigger

@@ -66,6 +66,7 @@ class _Candidate:
     ti: TaskInstance
     try_number: int
     priority: int
+    pool: str
 
 
 def decide(state: SchedulerState, now: datetime, policy: SchedulerPolicy | None = None) -> list[Event]:
@@ -140,6 +141,7 @@ class _Decision:
                         external_trigger=True,
                         note=request.note,
                         triggered_by_task=request.triggered_by_task,
+                        ignore_paused=request.ignore_paused,
                     )
                 )
 
@@ -184,12 +186,13 @@ class _Decision:
     def start_queued_runs(self) -> None:
         for dag in self.state.dags.values():
             plan = dag.plan
-            if not dag.queued_runs or plan is None or dag.is_paused:
+            if not dag.queued_runs or plan is None:
                 continue
             room = plan.spec.max_active_runs - len(dag.running_runs)
             if room <= 0:
                 continue
-            waiting = sorted(dag.queued_runs, key=lambda run_id: dag.runs[run_id].logical_date)
+            startable = [run_id for run_id in dag.queued_runs if not dag.halts(dag.runs[run_id])]
+            waiting = sorted(startable, key=lambda run_id: dag.runs[run_id].logical_date)
             for run_id in waiting[:room]:
                 self.out.append(DagRunStarted(dag_id=dag.dag_id, run_id=run_id))
 
@@ -287,7 +290,7 @@ class _Decision:
         for dag_id, run_id in sorted(keys):
             dag = self.state.dags.get(dag_id)
             run = None if dag is None else dag.runs.get(run_id)
-            if dag is not None and run is not None and run.state == "running" and not dag.is_paused:
+            if dag is not None and run is not None and run.state == "running" and not dag.halts(run):
                 self.evaluate_run(dag, run)
 
     def evaluate_run(self, dag: DagState, run: DagRun) -> None:
@@ -398,7 +401,8 @@ class _Decision:
                 dag_id=run.dag_id, run_id=run.run_id, task_id=ti.task_id, try_number=try_number
             )
         )
-        self.candidates.append(_Candidate(dag, run, ti, try_number, plan.priority[ti.task_id]))
+        task = plan.tasks[ti.task_id]
+        self.candidates.append(_Candidate(dag, run, ti, try_number, plan.priority[ti.task_id], task.pool))
 
     def maybe_finish(self, run: DagRun, plan: DagPlan, decided: dict[str, str], blocked: list[str]) -> None:
         """Airflow's rule: once every task instance has finished, failed leaves fail the run."""
@@ -432,19 +436,23 @@ class _Decision:
     # executors
 
     def queue_tasks(self) -> None:
-        candidates = self.candidates
-        for (dag_id, run_id, _), ti in self.state.scheduled.items():
-            dag = self.state.dags[dag_id]
-            run = dag.runs[run_id]
-            if run.state == "running" and not dag.is_paused:
-                priority = dag.plans[run.dag_version].priority[ti.task_id]
-                candidates.append(_Candidate(dag, run, ti, ti.try_number + 1, priority))
+        free = {pool: slots - self.state.pool_used.get(pool, 0) for pool, slots in self.state.pools.items()}
+        candidates = [c for c in self.candidates if free.get(c.pool, 0) > 0]
+        for pool, waiting in self.state.scheduled.items():
+            # A full pool's queue is not even looked at: with thousands waiting, that is the saving.
+            if free.get(pool, 0) <= 0:
+                continue
+            for (dag_id, run_id, _), ti in waiting.items():
+                dag = self.state.dags[dag_id]
+                run = dag.runs[run_id]
+                if run.state == "running" and not dag.halts(run):
+                    priority = dag.plans[run.dag_version].priority[ti.task_id]
+                    candidates.append(_Candidate(dag, run, ti, ti.try_number + 1, priority, pool))
         if not candidates:
             return
         candidates.sort(
             key=lambda c: (-c.priority, c.run.logical_date, c.run.dag_id, c.run.run_id, c.ti.task_id)
         )
-        free = {pool: slots - self.state.pool_used.get(pool, 0) for pool, slots in self.state.pools.items()}
         active = {c.dag.dag_id: c.dag.active_tasks for c in candidates}
         partitions = TOPICS[RUN].partitions
         run_offsets = self.state.offsets.get(RUN, {})

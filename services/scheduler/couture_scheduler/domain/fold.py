@@ -144,6 +144,7 @@ def _run_created(state: SchedulerState, e: DagRunCreated, time: datetime) -> boo
         dag_version=e.dag_version,
         external_trigger=e.external_trigger,
         queued_at=time,
+        ignore_paused=e.ignore_paused,
     )
     for task in plan.spec.tasks:
         # Airflow creates no instance of a task that starts after, or ended before, this run.
@@ -304,6 +305,9 @@ def _ti_scheduled(state: SchedulerState, e: TaskInstanceScheduled, _: datetime) 
     run, ti = found
     if ti.state not in (None, "up_for_retry") or e.try_number != ti.try_number + 1:
         return False
+    task = state.dags[e.dag_id].plans[run.dag_version].tasks[e.task_id]
+    ti.pool = task.pool
+    ti.pool_slots = task.pool_slots
     state.set_ti_state(run, ti, "scheduled")
     return True
 
@@ -315,6 +319,8 @@ def _ti_queued(state: SchedulerState, e: TaskInstanceQueued, _: datetime) -> boo
     run, ti = found
     if ti.state not in (None, "scheduled", "up_for_retry") or e.try_number != ti.try_number + 1:
         return False
+    # Leave the scheduled index under the pool the task waited for, then hold the queued one's slots.
+    state.set_ti_state(run, ti, None)
     ti.try_number = e.try_number
     ti.max_tries = e.max_tries
     ti.pool = e.pool

@@ -78,6 +78,7 @@ class DagRun:
         "data_interval",
         "end_date",
         "external_trigger",
+        "ignore_paused",
         "logical_date",
         "queued_at",
         "run_id",
@@ -100,6 +101,7 @@ class DagRun:
         dag_version: str,
         external_trigger: bool,
         queued_at: datetime,
+        ignore_paused: bool = False,
     ) -> None:
         self.dag_id = dag_id
         self.run_id = run_id
@@ -110,6 +112,8 @@ class DagRun:
         self.state = "queued"
         self.dag_version = dag_version
         self.external_trigger = external_trigger
+        #: ``couture dags test``: this run proceeds while its DAG is paused.
+        self.ignore_paused = ignore_paused
         self.queued_at = queued_at
         self.start_date: datetime | None = None
         self.end_date: datetime | None = None
@@ -171,6 +175,10 @@ class DagState:
         #: Memo of the last decide: no scheduled run falls due before this time.
         self.nothing_due_before: datetime | None = None
 
+    def halts(self, run: DagRun) -> bool:
+        """Whether the DAG's pause holds ``run`` back."""
+        return self.is_paused and not run.ignore_paused
+
     @property
     def plan(self) -> DagPlan | None:
         return None if self.version is None else self.plans.get(self.version)
@@ -220,8 +228,8 @@ class SchedulerState:
         self.ignored = 0
         #: Triggers waiting for an answer, by dag_id then run_id (the DAG may be unknown).
         self.requests: dict[str, dict[str, DagRunRequested]] = {}
-        #: Task instances in state ``scheduled`` (waiting for a pool slot), across all DAGs.
-        self.scheduled: dict[TaskKey, TaskInstance] = {}
+        #: Pool name -> task instances in state ``scheduled`` waiting for a slot of it, across all DAGs.
+        self.scheduled: dict[str, dict[TaskKey, TaskInstance]] = {}
         #: Task instances in state ``running``, for zombie detection.
         self.running: dict[TaskKey, TaskInstance] = {}
 
@@ -252,11 +260,11 @@ class SchedulerState:
             return
         key = (run.dag_id, run.run_id, ti.task_id)
         if old == "scheduled":
-            del self.scheduled[key]
+            self.scheduled[ti.pool].pop(key, None)
         elif old == "running":
             del self.running[key]
         if state == "scheduled":
-            self.scheduled[key] = ti
+            self.scheduled.setdefault(ti.pool, {})[key] = ti
         elif state == "running":
             self.running[key] = ti
         was_occupying = old in OCCUPYING
