@@ -6,6 +6,7 @@ Given files written to the DAG folder while the watcher runs, then these events 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -289,3 +290,18 @@ async def test_the_watcher_notices_a_burst_of_files(folder: Folder) -> None:
         assert isinstance(last, DagFileProcessed)
         processed.add(last.dag_ids)
     assert processed == {(f"dag_{n}",) for n in range(6)}
+
+
+async def test_a_dag_folder_deleted_and_made_again_is_watched_again(folder: Folder) -> None:
+    folder.write("etl.py", dag_source("etl"))
+    await folder.events(until=DagFileProcessed)
+
+    shutil.rmtree(folder.dags)
+    assert await folder.events(until=DagFileRemoved) == [DagFileRemoved(fileloc=folder.fileloc("etl.py"))]
+    folder.write("new.py", dag_source("new"))
+    [parsed, _] = await folder.events(until=DagFileProcessed)
+    assert isinstance(parsed, DagParsed) and parsed.dag_id == "new"
+
+    folder.write("later.py", dag_source("later"))
+    [parsed, _] = await folder.events(until=DagFileProcessed)
+    assert isinstance(parsed, DagParsed) and parsed.dag_id == "later"

@@ -13,6 +13,7 @@ second pass right after, so the last event for a file always describes its lates
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -337,19 +338,26 @@ class DagFolderRegistry:
     async def _watch(self) -> None:
         while not self._stop.is_set():
             try:
-                async for changes in watchfiles.awatch(
+                watch = watchfiles.awatch(
                     self.folder.root,
                     watch_filter=self._worth_watching,
                     debounce=WATCH_DEBOUNCE_MS,
                     step=WATCH_QUIET_MS,
                     stop_event=self._stop,
-                ):
-                    self._on_changes(changes)
-            except (OSError, RuntimeError):
-                log.exception("watching %s failed; watching again in a second", self.folder.root)
-                await asyncio.sleep(1.0)
-                await asyncio.to_thread(self.folder.root.mkdir, parents=True, exist_ok=True)
-                self._spawn(self.rescan())
+                )
+                async with contextlib.aclosing(watch) as batches:
+                    async for changes in batches:
+                        self._on_changes(changes)
+                        if not await asyncio.to_thread(self.folder.root.is_dir):
+                            # The folder itself went away; a new one made in its place needs a new watch.
+                            break
+            except OSError:
+                log.exception("watching %s failed", self.folder.root)
+            if self._stop.is_set():
+                return
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(self.folder.root.mkdir, parents=True, exist_ok=True)
+            self._spawn(self.rescan())
 
     def _worth_watching(self, _change: watchfiles.Change, path: str) -> bool:
         relative = self.folder.relative_of(path)
