@@ -82,7 +82,8 @@ def _dag_fields(row: Row, dags_folder: Path) -> dict[str, Any]:
         "max_active_tasks": row["max_active_tasks"],
         "max_active_runs": row["max_active_runs"],
         "max_consecutive_failed_dag_runs": 0,
-        "has_task_concurrency_limits": row["has_task_concurrency_limits"],
+        # Tasks carry no per-task concurrency limits (max_active_tis_per_dag) in Couture.
+        "has_task_concurrency_limits": False,
         "has_import_errors": row["has_import_errors"],
         "is_backfillable": periodic,
         "owners": list(row["owners"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, status
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import ColumnElement, Select, select
 
@@ -277,7 +277,7 @@ async def get_log(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    try_number: Annotated[int, Query(ge=0)],
+    try_number: Annotated[int, Path(ge=0)],
     conn: SessionDep,
     settings: SettingsDep,
     full_content: bool = False,

@@ -1,0 +1,209 @@
+"""The gateway's REST API against a real SQLite event log, read models and a running projector.
+
+Also the harness the other ``test_gateway_*`` modules import: a running app, a token, and
+helpers that seed data by appending real events and waiting until they are projected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from couture_auth.tokens import TokenIssuer, load_or_create_signing_key
+from couture_auth.service import signing_key_path
+from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
+from couture_common.eventlog import EventLog, Record
+from couture_common.eventlog.sqlite import SqliteEventLog
+from couture_common.events import DagFileProcessed, DagParsed, DagRunRequested, Event, envelope
+from couture_common.settings import Settings
+from couture_gateway.app import create_app
+from couture_gateway.readmodels.migrations import open_readmodels
+from couture_gateway.readmodels.projector import Projector, position_after
+
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def dag_spec(dag_id: str, *, tags: Sequence[str] = (), owner: str = "airflow", paused_at_creation: bool = True) -> DagSpec:
+    return DagSpec(
+        dag_id=dag_id,
+        fileloc=f"/dags/{dag_id}.py",
+        schedule=ScheduleSpec(kind="cron", cron="0 0 * * *", display="@daily"),
+        start_date=START,
+        tags=tuple(tags),
+        owner=owner,
+        is_paused_upon_creation=paused_at_creation,
+        tasks=(
+            TaskSpec(task_id="extract", operator="BashOperator", owner=owner),
+            TaskSpec(task_id="transform", operator="PythonOperator", upstream=("extract",), owner=owner, retries=2),
+            TaskSpec(task_id="load", operator="BashOperator", upstream=("transform",), owner=owner),
+        ),
+    )
+
+
+@dataclass
+class Harness:
+    client: httpx.AsyncClient
+    log: EventLog
+    projector: Projector
+    settings: Settings
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def request(self, method: str, url: str, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
+        return await self.client.request(method, url, headers={**self.auth, **(headers or {})}, **kw)
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", url, **kwargs)
+
+    async def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", url, **kwargs)
+
+    async def append(self, *events: Event, actor: str = "service:test") -> list[Record]:
+        """Append events as another service would, and wait until the read models show them."""
+        records = await self.log.append([envelope(e, actor=actor) for e in events])
+        await self.projector.wait_for(position_after(records), timeout=10)
+        return records
+
+    async def add_dag(self, dag_id: str, **kwargs: Any) -> DagSpec:
+        spec = dag_spec(dag_id, **kwargs)
+        version = f"{abs(hash(dag_id)):064d}"[:64]
+        await self.append(
+            DagParsed(dag_id=dag_id, version=version, spec=spec),
+            DagFileProcessed(fileloc=spec.fileloc, version=version, dag_ids=(dag_id,)),
+        )
+        blob = self.settings.blobs_path / "dags" / f"{version}.py"
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        blob.write_text(f"# the source of {dag_id}\n")
+        return spec
+
+    async def logged(self, event_type: type[Event]) -> list[Any]:
+        """Every payload of ``event_type`` in the log, oldest first."""
+        consumer = self.log.consumer([event_type.TOPIC])
+        found: list[Any] = []
+        try:
+            while records := await consumer.poll(timeout=0):
+                found += [r.envelope.payload for r in records if isinstance(r.envelope.payload, event_type)]
+        finally:
+            await consumer.close()
+        return found
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    settings = Settings(home=tmp_path, fernet_key=Fernet.generate_key().decode())
+    (tmp_path / "data").mkdir()
+    log = SqliteEventLog(tmp_path / "data" / "events.db", sync="normal")
+    await log.start()
+    engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'readmodels.db'}")
+    projector = Projector(engine, log)
+    await projector.start()
+    projecting = asyncio.create_task(projector.run())
+    app = create_app(log=log, engine=engine, settings=settings, projector=projector)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+                answer = await client.post("/auth/token", json={"username": "superadmin", "password": "couture@123"})
+                assert answer.status_code == 201, answer.text
+                yield Harness(client, log, projector, settings, answer.json()["access_token"])
+    finally:
+        projecting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await projecting
+        await projector.close()
+        await engine.dispose()
+        await log.close()
+
+
+# --- auth ----------------------------------------------------------------------------------------
+
+
+async def test_every_api_route_but_token_health_and_version_requires_a_bearer_token(harness: Harness) -> None:
+    app_routes = [
+        r for r in harness.client._transport.app.routes  # type: ignore[attr-defined]
+        if getattr(r, "path", "").startswith("/api/")
+    ]
+    open_paths = {"/api/v2/monitor/health", "/api/v2/version"}
+    for route in app_routes:
+        path = route.path.replace("{", "").replace("}", "")
+        for method in route.methods - {"HEAD", "OPTIONS"}:
+            answer = await harness.client.request(method, path)
+            if route.path in open_paths:
+                assert answer.status_code == 200, (method, route.path)
+            else:
+                assert answer.status_code == 401, (method, route.path, answer.text)
+                assert answer.json() == {"detail": "Not authenticated"}
+
+
+async def test_token_from_form_encoded_credentials_works_and_wrong_password_is_401(harness: Harness) -> None:
+    good = await harness.client.post("/auth/token", data={"username": "superadmin", "password": "couture@123"})
+    assert good.status_code == 201
+    token = good.json()["access_token"]
+    assert (await harness.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+
+    bad = await harness.client.post("/auth/token", json={"username": "superadmin", "password": "nope"})
+    assert bad.status_code == 401
+    assert bad.json() == {"detail": "Invalid username or password"}
+    unknown = await harness.client.post("/auth/token", json={"username": "mallory", "password": "couture@123"})
+    assert unknown.status_code == 401
+
+
+async def test_token_request_without_password_is_422_naming_the_field(harness: Harness) -> None:
+    answer = await harness.client.post("/auth/token", json={"username": "superadmin"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "password"]
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+async def test_tampered_unsigned_and_expired_tokens_are_refused(harness: Harness) -> None:
+    header, claims, signature = harness.token.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
+    forged_claims = _b64({**payload, "sub": "someone-else"})
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{claims}."
+    issuer = TokenIssuer(load_or_create_signing_key(signing_key_path(harness.settings.home)), ttl=timedelta(minutes=5))
+    expired = issuer.issue("superadmin", ("Admin",), now=datetime.now(UTC) - timedelta(hours=1))
+    foreign = TokenIssuer(load_or_create_signing_key(harness.settings.home / "other.pem")).issue(
+        "superadmin", ("Admin",), now=datetime.now(UTC)
+    )
+    for token in (f"{header}.{forged_claims}.{signature}", unsigned, expired, foreign, "not-a-jwt"):
+        answer = await harness.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401, token
+        assert answer.json() == {"detail": "Invalid or expired token"}
+
+
+async def test_signing_key_is_private_to_its_owner(harness: Harness) -> None:
+    assert signing_key_path(harness.settings.home).stat().st_mode & 0o777 == 0o600
+
+
+# --- monitor -------------------------------------------------------------------------------------
+
+
+async def test_health_and_version_are_open(harness: Harness) -> None:
+    health = await harness.client.get("/api/v2/monitor/health")
+    assert health.status_code == 200
+    assert health.json()["metadatabase"] == {"status": "healthy"}
+    version = await harness.client.get("/api/v2/version")
+    assert version.status_code == 200
+    assert version.json()["version"]
