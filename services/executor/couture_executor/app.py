@@ -24,13 +24,13 @@ from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
 from couture_common.events import ExecuteTask, KillTask, TaskHeartbeat, envelope
 from couture_common.settings import Settings
 from couture_common.topics import CONFIG, CONTROL, RUN, TASK_QUEUE
-
 from couture_executor.adapters.dag_files import DagFileStore
 from couture_executor.adapters.zygote.client import Zygote
 from couture_executor.domain.commits import CommitTracker
 from couture_executor.domain.config_view import ConfigView
 from couture_executor.domain.run_view import RunView
 from couture_executor.domain.tries import TryKey, failure, finished_event
+from couture_executor.supervisor.batching import BatchingAppender, CoalescingCommitter
 from couture_executor.supervisor.offset_gate import OffsetGate
 from couture_executor.supervisor.runtime_service import RuntimeService
 from couture_executor.supervisor.try_runner import TryRunner
@@ -77,8 +77,9 @@ class ExecutorService:
         self._stopping = False
         self._slot_freed = asyncio.Event()
         self._zygote = Zygote(parse_timeout=settings.parse_timeout)
+        self._appender = BatchingAppender(log)
         self._runner = TryRunner(
-            log=log,
+            appender=self._appender,
             zygote=self._zygote,
             dag_files=dag_file_store,
             runtime=RuntimeService(
@@ -100,7 +101,7 @@ class ExecutorService:
         self._consumers: list[Consumer] = []
         self._followers: list[asyncio.Task[None]] = []
         self._taking_work: asyncio.Task[None] | None = None
-        self._queue: Consumer | None = None
+        self._committer: CoalescingCommitter | None = None
 
     async def start(self) -> None:
         """Start the fork server, catch up with the log, then take work."""
@@ -113,8 +114,9 @@ class ExecutorService:
         self._follow(self._follow_control(control), "follow control")
         self._follow(self._heartbeat(), "heartbeat")
         await self._run_gate.wait_ends(await self._log.end_offsets(RUN))
-        self._queue = self._consumer([TASK_QUEUE], group=GROUP)
-        self._taking_work = asyncio.create_task(self._take_work(self._queue), name="take work")
+        queue = self._consumer([TASK_QUEUE], group=GROUP)
+        self._committer = CoalescingCommitter(queue)
+        self._taking_work = asyncio.create_task(self._take_work(queue), name="take work")
         logger.info("executor %s started with %d slots", self._executor_id, self._slots)
 
     async def stop(self) -> None:
@@ -164,7 +166,7 @@ class ExecutorService:
             for record in await queue.poll(max_records=free, timeout=1.0):
                 tp = TopicPartition(record.topic, record.partition)
                 self._commits.received(tp, record.offset)
-                handler = asyncio.create_task(self._handle(queue, record), name=f"try at {record.offset}")
+                handler = asyncio.create_task(self._handle(record), name=f"try at {record.offset}")
                 self._handlers[handler] = None
                 handler.add_done_callback(self._release_slot)
 
@@ -174,14 +176,14 @@ class ExecutorService:
         if not handler.cancelled() and handler.exception() is not None:
             logger.error("a try failed in the executor itself", exc_info=handler.exception())
 
-    async def _handle(self, queue: Consumer, record: Record) -> None:
+    async def _handle(self, record: Record) -> None:
         command = record.envelope.payload
 
         async def acknowledge() -> None:
             tp = TopicPartition(record.topic, record.partition)
             position = self._commits.acknowledge(tp, record.offset)
-            if position is not None:
-                await queue.commit({tp: position})
+            if position is not None and self._committer is not None:
+                await self._committer.commit(tp, position)
 
         if not isinstance(command, ExecuteTask):
             logger.warning(
@@ -208,7 +210,7 @@ class ExecutorService:
             if kill_reason is not None:
                 result = failure(kill_reason, no_retry=True)
                 finished = finished_event(command, result, start_date=None, end_date=self._now())
-                await self._log.append([envelope(finished, actor=self._actor)])
+                await self._appender.append([envelope(finished, actor=self._actor)])
                 self._run_view.record_finished(key)
                 await acknowledge()
                 return
@@ -266,7 +268,7 @@ class ExecutorService:
                 for key, running in list(self._runner.running.items())
             ]
             if beats:
-                await self._log.append([envelope(beat, actor=self._actor, time=now) for beat in beats])
+                await self._appender.append([envelope(beat, actor=self._actor, time=now) for beat in beats])
 
 
 def _positions(records: list[Record]) -> dict[int, int]:

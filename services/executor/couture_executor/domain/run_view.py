@@ -24,7 +24,6 @@ from couture_common.events import (
     TaskInstanceStarted,
     XComPushed,
 )
-
 from couture_executor.domain.tries import TryKey
 
 RunKey = tuple[str, str]

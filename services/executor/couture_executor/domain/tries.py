@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 import msgspec
+
 from couture_common.events import ExecuteTask, KillTask, TaskInstanceFinished
 from couture_common.events.run import TryOutcome
 

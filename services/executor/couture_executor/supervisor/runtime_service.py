@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
+
 from couture_common.eventlog import EventLog
 from couture_common.events import (
     ConnectionSet,
@@ -25,7 +26,6 @@ from couture_common.events import (
 )
 from couture_common.secrets import SecretBox
 from couture_common.topics import CONFIG
-
 from couture_executor.adapters.zygote.protocol import (
     ConnectionFields,
     DeleteVariable,

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from couture_common.eventlog import EventLog
 from couture_common.events import ExecuteTask, TaskInstanceStarted, XComPushed, envelope
-
 from couture_executor.adapters.dag_files import DagFileMismatchError, DagFileStore
 from couture_executor.adapters.process_tree import ProcessTree
 from couture_executor.adapters.zygote.client import TaskProcess, Zygote, ZygoteError
@@ -28,6 +26,7 @@ from couture_executor.adapters.zygote.protocol import (
 from couture_executor.domain.log_paths import try_log_path
 from couture_executor.domain.run_view import RunView
 from couture_executor.domain.tries import TryKey, TryResult, exit_description, failure, finished_event
+from couture_executor.supervisor.batching import BatchingAppender
 from couture_executor.supervisor.runtime_service import RuntimeService, TryChannel
 
 logger = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ class TryRunner:
     def __init__(
         self,
         *,
-        log: EventLog,
+        appender: BatchingAppender,
         zygote: Zygote,
         dag_files: DagFileStore,
         runtime: RuntimeService,
@@ -63,7 +62,7 @@ class TryRunner:
         kill_grace: float,
         now: Callable[[], datetime],
     ) -> None:
-        self._log = log
+        self._appender = appender
         self._zygote = zygote
         self._dag_files = dag_files
         self._runtime = runtime
@@ -105,7 +104,7 @@ class TryRunner:
         running = self.running[key] = RunningTry(command, process, ProcessTree(process.pid), start_date)
         try:
             started_event = self._started_event(command, process.pid, start_date, log_path)
-            await self._log.append([envelope(started_event, actor=self._actor)])
+            await self._appender.append([envelope(started_event, actor=self._actor)])
             await started()
             channel = TryChannel(command)
             serving = asyncio.create_task(self._serve(channel, supervisor_end))
@@ -200,7 +199,7 @@ class TryRunner:
         pushes: list[XComPushed],
     ) -> None:
         finished = finished_event(command, result, start_date=start_date, end_date=self._now())
-        await self._log.append([envelope(e, actor=self._actor) for e in (*pushes, finished)])
+        await self._appender.append([envelope(e, actor=self._actor) for e in (*pushes, finished)])
         self._run_view.record_finished(TryKey.of(command))
 
     def _started_event(

@@ -11,8 +11,8 @@ import struct
 from typing import Any
 
 import msgspec
-from couture_common.events import ExecuteTask
 
+from couture_common.events import ExecuteTask
 from couture_executor.domain.tries import TryResult
 
 HEADER = struct.Struct(">I")

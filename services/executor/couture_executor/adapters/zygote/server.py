@@ -6,6 +6,9 @@ Single-threaded on purpose: ``fork`` is only safe in a process without other thr
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
+import io
 import os
 import selectors
 import signal
@@ -72,14 +75,45 @@ class DagCache:
 
 
 def preload() -> None:
-    """Import what every task needs once, here, so each forked task process starts with it."""
-    import couture_sdk.context
-    import couture_sdk.execution
-    import couture_sdk.loading  # noqa: F401
-    import jinja2  # noqa: F401
+    """Import what every task needs once, here, so each forked task process starts with it.
+
+    A throw-away task is run once as well: the SDK imports some modules (template extensions,
+    pretty-printing) only on first use, and each task process would otherwise import them again.
+    """
     from couture_sdk.compat import install_airflow_shim
 
     install_airflow_shim()
+    _warm_up()
+
+
+def _warm_up() -> None:
+    from datetime import UTC, datetime
+
+    from couture_sdk.context import build_context
+    from couture_sdk.dag import DAG
+    from couture_sdk.execution import execute_task
+    from couture_sdk.operators.python import PythonOperator
+
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    with DAG("couture_executor_warm_up", start_date=moment, schedule=None) as dag:
+        task = PythonOperator(task_id="warm_up", python_callable=lambda: None)
+    context = build_context(
+        dag,
+        task,
+        run_id="warm_up",
+        run_type="manual",
+        logical_date=moment,
+        data_interval_start=moment,
+        data_interval_end=moment,
+        conf={},
+        try_number=1,
+        max_tries=0,
+        external_trigger=True,
+    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = execute_task(task, context)
+    if result.state != "success":
+        raise RuntimeError(f"the task SDK cannot run a no-op task: {result.error}")
 
 
 def serve(requests: socket.socket, responses: socket.socket, parse_timeout: float) -> None:
@@ -123,6 +157,9 @@ def _fork(
 ) -> None:
     task_socket = socket.socket(fileno=fds[0])
     dags = cache.get(request.spec)
+    # Objects that exist now are never collected in the child: the collector would touch every
+    # one of them and copy the pages the fork shares.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
         forget_zygote_state()
