@@ -19,8 +19,10 @@ from fastapi import FastAPI, Header, HTTPException
 from couture_common.eventlog import Record
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import DagFileProcessed, DagFileRemoved, DagParsed
+from couture_common.settings import Settings
 from couture_common.topics import DAG
 from couture_registry.api import registry_router
+from couture_registry.app import create_app
 from couture_registry.blobstore import LocalBlobStore, dag_file_version
 from couture_registry.code_bricks import CodeBrickStore
 from couture_registry.dag_folder import DagFolder
@@ -465,3 +467,29 @@ async def test_every_parsed_version_is_in_the_blob_store(api: Api) -> None:
     for _, _, payload in await api.dag_events():
         if isinstance(payload, DagParsed | DagFileProcessed):
             assert dag_file_version(api.registry.blobs.get_dag_file(payload.version)) == payload.version
+
+
+async def test_the_registry_service_app_scans_its_folder_and_serves_the_routes(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, parse_timeout=10)
+    settings.dags_path.mkdir(parents=True)
+    (settings.dags_path / "present.py").write_bytes(dag_source("present"))
+    log = SqliteEventLog(tmp_path / "events.db", sync="normal")
+    app = create_app(settings, log, can_read=can_read, can_edit=can_edit)
+    transport = httpx.ASGITransport(app=app)
+
+    async with app.router.lifespan_context(app):
+        registry: DagFolderRegistry = app.state.registry
+        await registry.idle()
+        async with httpx.AsyncClient(transport=transport, base_url="http://registry/api/couture") as client:
+            uploaded = await client.post(
+                "/dags/files", files=[("files", ("new.py", dag_source("new")))], headers=ALICE
+            )
+            assert uploaded.status_code == 200
+            listing = (await client.get("/dags/files")).json()["files"]
+    await log.close()
+
+    assert [(f["relative_fileloc"], f["dag_ids"]) for f in listing] == [
+        ("new.py", ["new"]),
+        ("present.py", ["present"]),
+    ]
+    assert LocalBlobStore(settings.blobs_path).get_dag_file(dag_file_version(dag_source("new")))

@@ -13,6 +13,7 @@ from pathlib import Path
 import msgspec
 
 from couture_common.ids import new_id
+from couture_common.settings import Settings
 from couture_registry.blobstore import write_atomically
 
 MAX_TITLE_LENGTH = 200
@@ -60,6 +61,10 @@ class CodeBrickStore:
     def __init__(self, root: Path) -> None:
         self._root = root
         self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CodeBrickStore:
+        return cls(settings.home / "code_bricks")
 
     async def all(self) -> list[CodeBrick]:
         """All bricks, by title (the order the editor shows them in)."""
