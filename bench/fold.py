@@ -36,6 +36,7 @@ from couture_common.events import (
     TaskInstanceStarted,
     XComPushed,
 )
+from couture_common.events.run import TryOutcome
 from couture_common.topics import TOPICS
 from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
 
@@ -99,11 +100,12 @@ class Stamper:
 def run_history(
     dag_id: str, run_no: int, start: datetime, *, finish: bool = True
 ) -> Iterator[tuple[Event, datetime]]:
+    """One run's life; every tenth run's first transform fails once and is retried."""
     run_id = f"manual__{run_no}"
-    ids = {"dag_id": dag_id, "run_id": run_id}
     yield (
         DagRunCreated(
-            **ids,
+            dag_id=dag_id,
+            run_id=run_id,
             run_type="manual",
             logical_date=start,
             data_interval_start=start,
@@ -112,25 +114,67 @@ def run_history(
         ),
         start,
     )
-    yield DagRunStarted(**ids), start
+    yield DagRunStarted(dag_id=dag_id, run_id=run_id), start
     now = start
     for task_id in ["extract", *(f"transform_{i}" for i in range(TASKS - 2)), "load"]:
         retry = task_id == "transform_0" and run_no % 10 == 0
-        for try_number in (1, 2) if retry else (1,):
-            ti = {**ids, "task_id": task_id, "try_number": try_number}
-            yield TaskInstanceScheduled(**ti), now
-            yield TaskInstanceQueued(**ti, max_tries=1 if task_id.startswith("transform") else 0), now
-            yield TaskInstanceStarted(**ti, hostname="w1", pid=42, executor_id="e1", start_date=now), now
+        for n in (1, 2) if retry else (1,):
+            yield TaskInstanceScheduled(dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=n), now
+            max_tries = 1 if task_id.startswith("transform") else 0
+            yield (
+                TaskInstanceQueued(
+                    dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=n, max_tries=max_tries
+                ),
+                now,
+            )
+            yield (
+                TaskInstanceStarted(
+                    **key, try_number=n, hostname="w1", pid=42, executor_id="e1", start_date=now
+                ),
+                now,
+            )
             for beat in range(2):
                 at = now + timedelta(seconds=5 * (beat + 1))
-                yield TaskHeartbeat(**ti, executor_id="e1", pid=42, at=at), at
+                yield (
+                    TaskHeartbeat(
+                        dag_id=dag_id,
+                        run_id=run_id,
+                        task_id=task_id,
+                        try_number=n,
+                        executor_id="e1",
+                        pid=42,
+                        at=at,
+                    ),
+                    at,
+                )
             now += timedelta(seconds=12)
-            if not retry or try_number == 2:
-                yield XComPushed(**ti, key="return_value", value='"ok"'), now
-            state = "up_for_retry" if retry and try_number == 1 else "success"
-            yield TaskInstanceFinished(**ti, state=state, end_date=now, start_date=now), now  # type: ignore[arg-type]
+            if not retry or n == 2:
+                yield (
+                    XComPushed(
+                        dag_id=dag_id,
+                        run_id=run_id,
+                        task_id=task_id,
+                        try_number=n,
+                        key="return_value",
+                        value='"ok"',
+                    ),
+                    now,
+                )
+            state: TryOutcome = "up_for_retry" if retry and n == 1 else "success"
+            yield (
+                TaskInstanceFinished(
+                    dag_id=dag_id,
+                    run_id=run_id,
+                    task_id=task_id,
+                    try_number=n,
+                    state=state,
+                    end_date=now,
+                    start_date=now,
+                ),
+                now,
+            )
     if finish:
-        yield DagRunFinished(**ids, state="success"), now
+        yield DagRunFinished(dag_id=dag_id, run_id=run_id, state="success"), now
 
 
 def history(events: int) -> list[Record]:

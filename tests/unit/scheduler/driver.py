@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
 from couture_common.eventlog.port import Record, partition_for
@@ -22,10 +22,12 @@ from couture_common.events import (
     TaskInstanceStarted,
     envelope,
 )
+from couture_common.events.run import TryOutcome
 from couture_common.topics import TOPICS
 from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
+E = TypeVar("E", bound=Event)
 
 
 def at(minutes: float = 0, *, days: float = 0) -> datetime:
@@ -111,8 +113,12 @@ def trigger(
     return DagRunRequested(dag_id=dag_id, run_id=run_id, logical_date=logical_date, **fields)
 
 
-def of_type(events: Sequence[Event], *types: type[Event]) -> list[Event]:
-    return [e for e in events if isinstance(e, types)]
+def of_type(events: Sequence[Event], kind: type[E]) -> list[E]:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def of_types(events: Sequence[Event], *kinds: type[Event]) -> list[Event]:
+    return [e for e in events if isinstance(e, kinds)]
 
 
 def summary(events: Sequence[Event]) -> list[tuple[str, ...]]:
@@ -122,7 +128,7 @@ def summary(events: Sequence[Event]) -> list[tuple[str, ...]]:
         task_id = getattr(e, "task_id", None)
         state = getattr(e, "state", None)
         try_number = getattr(e, "try_number", None)
-        row: tuple[str, ...] = (e.TYPE, task_id or getattr(e, "run_id", ""))
+        row: tuple[str, ...] = (e.TYPE, str(task_id or getattr(e, "run_id", "")))
         if state is not None:
             row += (str(state),)
         elif try_number is not None:
@@ -147,13 +153,13 @@ def started(cmd: ExecuteTask, when: datetime) -> TaskInstanceStarted:
     )
 
 
-def finished(cmd: ExecuteTask, state: str, when: datetime, **fields: Any) -> TaskInstanceFinished:
+def finished(cmd: ExecuteTask, state: TryOutcome, when: datetime, **fields: Any) -> TaskInstanceFinished:
     return TaskInstanceFinished(
         dag_id=cmd.dag_id,
         run_id=cmd.run_id,
         task_id=cmd.task_id,
         try_number=cmd.try_number,
-        state=state,  # type: ignore[arg-type]
+        state=state,
         end_date=when,
         start_date=when,
         **fields,
@@ -178,12 +184,15 @@ class Executor:
             if not isinstance(cmd, ExecuteTask):
                 continue
             outcomes = self.script.get(cmd.task_id, [])
-            outcome = outcomes[cmd.try_number - 1] if cmd.try_number <= len(outcomes) else "success"
-            if outcome == "failed" and cmd.try_number <= cmd.max_tries:
-                outcome = "up_for_retry"
+            scripted = outcomes[cmd.try_number - 1] if cmd.try_number <= len(outcomes) else "success"
             self.log.append([started(cmd, now)], now)
-            if outcome == "hang":
+            if scripted == "hang":
                 continue
+            outcome: TryOutcome = "success"
+            if scripted == "skipped":
+                outcome = "skipped"
+            elif scripted == "failed":
+                outcome = "up_for_retry" if cmd.try_number <= cmd.max_tries else "failed"
             done = now + timedelta(minutes=1)
             self.log.append([finished(cmd, outcome, done, **self.extra.get(cmd.task_id, {}))], done)
 

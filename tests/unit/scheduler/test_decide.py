@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
-from couture_common.dagspec import ScheduleSpec
+from couture_common.dagspec import DagSpec, ScheduleSpec
 from couture_common.events import (
     DagPausedSet,
     DagRunCreated,
@@ -12,6 +13,7 @@ from couture_common.events import (
     DagRunRejected,
     DagRunStarted,
     DagRunStateSet,
+    Event,
     ExecuteTask,
     KillTask,
     PoolSet,
@@ -21,8 +23,9 @@ from couture_common.events import (
     TaskInstanceQueued,
     TaskInstancesCleared,
     TaskInstanceStateDecided,
+    encode_payload,
 )
-from couture_scheduler.domain import SchedulerPolicy
+from couture_scheduler.domain import SchedulerPolicy, apply
 from couture_scheduler.domain.retry import retry_delay_seconds
 
 from .driver import (
@@ -34,6 +37,7 @@ from .driver import (
     dag_spec,
     finished,
     of_type,
+    of_types,
     parsed,
     started,
     summary,
@@ -42,11 +46,11 @@ from .driver import (
 )
 
 
-def executes(events: list) -> list[str]:  # type: ignore[type-arg]
+def executes(events: Sequence[Event]) -> list[str]:
     return [e.task_id for e in events if isinstance(e, ExecuteTask)]
 
 
-def run_manually(log: Log, spec, run_id: str = "manual_1", when=T0) -> list:  # type: ignore[no-untyped-def]
+def run_manually(log: Log, spec: DagSpec, run_id: str = "manual_1", when: datetime = T0) -> list[Event]:
     log.given(*parsed(spec), trigger(spec.dag_id, run_id, when))
     return log.settle(when)
 
@@ -91,7 +95,7 @@ def test_triggers_are_validated_like_airflow() -> None:
     log.settle(at(0))
     log.given(trigger("etl", "r1", at(5)), trigger("etl", "r2", at(0)), trigger("nope", "r3", at(0)))
     out = log.decide(at(1))
-    reasons = sorted(e.reason for e in of_type(out, DagRunRejected))  # type: ignore[attr-defined]
+    reasons = sorted(e.reason for e in of_type(out, DagRunRejected))
     assert reasons == [
         "DAG with dag_id: 'nope' not found",
         "DAGRun with DAG ID: 'etl' and DAGRun ID: 'r1' already exists",
@@ -124,7 +128,7 @@ def test_dags_are_paused_at_creation_unless_told_otherwise() -> None:
         )
     )
     out = log.settle(at(days=1))
-    assert [e.dag_id for e in of_type(out, DagRunCreated)] == ["b"]  # type: ignore[attr-defined]
+    assert [e.dag_id for e in of_type(out, DagRunCreated)] == ["b"]
 
 
 def test_catchup_creates_missed_intervals_up_to_max_active_runs() -> None:
@@ -133,7 +137,7 @@ def test_catchup_creates_missed_intervals_up_to_max_active_runs() -> None:
     log.given(*parsed(spec))
     out = log.decide(at(days=5, minutes=30))
     created = of_type(out, DagRunCreated)
-    assert [(e.run_id, e.data_interval_end) for e in created] == [  # type: ignore[attr-defined]
+    assert [(e.run_id, e.data_interval_end) for e in created] == [
         ("scheduled__2024-01-01T00:00:00+00:00", at(days=1)),
         ("scheduled__2024-01-02T00:00:00+00:00", at(days=2)),
     ]
@@ -149,7 +153,7 @@ def test_without_catchup_only_the_latest_interval_is_created() -> None:
     log = Log()
     log.given(*parsed(dag_spec("daily", task("a"), schedule=DAILY, start_date=T0, catchup=False)))
     out = log.settle(at(days=5, minutes=30))
-    assert [e.run_id for e in of_type(out, DagRunCreated)] == ["scheduled__2024-01-05T00:00:00+00:00"]  # type: ignore[attr-defined]
+    assert [e.run_id for e in of_type(out, DagRunCreated)] == ["scheduled__2024-01-05T00:00:00+00:00"]
     assert log.settle(at(days=5, minutes=40)) == []
 
 
@@ -160,9 +164,9 @@ def test_queued_runs_start_in_logical_date_order_as_max_active_runs_frees() -> N
     out = log.settle(at(0))
     assert summary(of_type(out, DagRunStarted)) == [("run.started", "early")]
     cmd = of_type(out, ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))
     out = log.settle(at(2))
-    assert summary(of_type(out, DagRunFinished, DagRunStarted)) == [
+    assert summary(of_types(out, DagRunFinished, DagRunStarted)) == [
         ("run.finished", "early", "success"),
         ("run.started", "late"),
     ]
@@ -175,7 +179,7 @@ def test_failure_propagates_upstream_failed_down_a_chain_and_fails_the_run() -> 
     log = Log()
     out = run_manually(log, dag_spec("etl", task("a"), task("b", "a"), task("c", "b"), task("d", "c")))
     cmd = of_type(out, ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "failed", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "failed", at(2)), time=at(2))
     assert summary(log.settle(at(2))) == [
         ("ti.state_decided", "b", "upstream_failed"),
         ("ti.state_decided", "c", "upstream_failed"),
@@ -196,13 +200,13 @@ def test_a_branch_skips_the_unchosen_path_and_the_join_still_runs() -> None:
     )
     out = run_manually(log, spec)
     cmd = of_type(out, ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "success", at(2), skip_downstream=("right",)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "success", at(2), skip_downstream=("right",)), time=at(2))
     out = log.settle(at(2))
     assert ("ti.state_decided", "right", "skipped") in summary(out)
     assert ("ti.state_decided", "after_right", "skipped") in summary(out)
     assert executes(out) == ["left"]
     left = of_type(out, ExecuteTask)[0]
-    log.given(started(left, at(3)), finished(left, "success", at(4)), time=at(4))  # type: ignore[arg-type]
+    log.given(started(left, at(3)), finished(left, "success", at(4)), time=at(4))
     assert executes(log.settle(at(4))) == ["join"]
 
 
@@ -217,7 +221,7 @@ def test_a_short_circuit_skips_every_descendant_regardless_of_trigger_rules() ->
     )
     out = run_manually(log, spec)
     cmd = of_type(out, ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "success", at(2), skip_all_descendants=True), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "success", at(2), skip_all_descendants=True), time=at(2))
     assert summary(log.settle(at(2))) == [
         ("ti.state_decided", "a", "skipped"),
         ("ti.state_decided", "b", "skipped"),
@@ -286,7 +290,7 @@ def test_pool_slots_limit_queueing_and_higher_priority_goes_first() -> None:
     assert executes(out) == ["high", "mid"]
     assert log.state.pool_used["db"] == 3
     high = of_type(out, ExecuteTask)[0]
-    log.given(started(high, at(1)), finished(high, "success", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(high, at(1)), finished(high, "success", at(2)), time=at(2))
     assert executes(log.settle(at(2))) == ["low"]
 
 
@@ -295,7 +299,7 @@ def test_weight_rule_downstream_sums_descendant_weights() -> None:
     spec = dag_spec("w", task("root_a"), task("root_b"), task("child", "root_b"), max_active_tasks=1)
     out = run_manually(log, spec)
     queued = of_type(out, TaskInstanceQueued)
-    assert [(e.task_id, e.priority_weight) for e in queued] == [("root_b", 2)]  # type: ignore[attr-defined]
+    assert [(e.task_id, e.priority_weight) for e in queued] == [("root_b", 2)]
 
 
 def test_max_active_tasks_caps_concurrency_across_runs_of_a_dag() -> None:
@@ -315,11 +319,11 @@ def test_depends_on_past_waits_for_the_previous_run_and_the_first_run_passes() -
     spec = dag_spec("dp", task("t", depends_on_past=True))
     log.given(*parsed(spec), trigger("dp", "first", at(0)), trigger("dp", "second", at(60)))
     out = log.settle(at(0))
-    assert [(e.run_id, e.task_id) for e in of_type(out, ExecuteTask)] == [("first", "t")]  # type: ignore[attr-defined]
+    assert [(e.run_id, e.task_id) for e in of_type(out, ExecuteTask)] == [("first", "t")]
     cmd = of_type(out, ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))
     out = log.settle(at(2))
-    assert [(e.run_id, e.task_id) for e in of_type(out, ExecuteTask)] == [("second", "t")]  # type: ignore[attr-defined]
+    assert [(e.run_id, e.task_id) for e in of_type(out, ExecuteTask)] == [("second", "t")]
 
 
 def test_depends_on_past_after_a_failure_ends_the_next_run_as_deadlocked() -> None:
@@ -327,10 +331,10 @@ def test_depends_on_past_after_a_failure_ends_the_next_run_as_deadlocked() -> No
     spec = dag_spec("dp", task("t", depends_on_past=True))
     log.given(*parsed(spec), trigger("dp", "first", at(0)), trigger("dp", "second", at(60)))
     cmd = of_type(log.settle(at(0)), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "failed", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "failed", at(2)), time=at(2))
     finished_runs = of_type(log.settle(at(2)), DagRunFinished)
-    assert [(e.run_id, e.state) for e in finished_runs] == [("first", "failed"), ("second", "failed")]  # type: ignore[attr-defined]
-    assert "deadlock" in (finished_runs[1].reason or "")  # type: ignore[attr-defined]
+    assert [(e.run_id, e.state) for e in finished_runs] == [("first", "failed"), ("second", "failed")]
+    assert "deadlock" in (finished_runs[1].reason or "")
 
 
 def test_wait_for_downstream_also_needs_the_previous_runs_direct_downstream() -> None:
@@ -338,12 +342,12 @@ def test_wait_for_downstream_also_needs_the_previous_runs_direct_downstream() ->
     spec = dag_spec("wd", task("t", wait_for_downstream=True), task("after", "t"))
     log.given(*parsed(spec), trigger("wd", "first", at(0)), trigger("wd", "second", at(60)))
     cmd = of_type(log.settle(at(0)), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))
     out = log.settle(at(2))
-    assert [(e.run_id, e.task_id) for e in of_type(out, ExecuteTask)] == [("first", "after")]  # type: ignore[attr-defined]
+    assert [(e.run_id, e.task_id) for e in of_type(out, ExecuteTask)] == [("first", "after")]
     after = of_type(out, ExecuteTask)[0]
-    log.given(started(after, at(3)), finished(after, "success", at(4)), time=at(4))  # type: ignore[arg-type]
-    assert [(e.run_id, e.task_id) for e in of_type(log.settle(at(4)), ExecuteTask)] == [("second", "t")]  # type: ignore[attr-defined]
+    log.given(started(after, at(3)), finished(after, "success", at(4)), time=at(4))
+    assert [(e.run_id, e.task_id) for e in of_type(log.settle(at(4)), ExecuteTask)] == [("second", "t")]
 
 
 # zombies
@@ -352,7 +356,7 @@ def test_wait_for_downstream_also_needs_the_previous_runs_direct_downstream() ->
 def test_a_running_try_without_heartbeat_is_retried_and_killed() -> None:
     log = Log(SchedulerPolicy(zombie_threshold=60))
     cmd = of_type(run_manually(log, dag_spec("z", task("t", retries=1))), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), time=at(1))
     log.given(
         TaskHeartbeat(
             dag_id="z", run_id="manual_1", task_id="t", try_number=1, executor_id="e", pid=1, at=at(2)
@@ -361,14 +365,14 @@ def test_a_running_try_without_heartbeat_is_retried_and_killed() -> None:
     assert log.settle(at(3)) == []
     out = log.decide(at(3.5))
     assert summary(out) == [("ti.finished", "t", "up_for_retry"), ("control.kill_task", "t", "1")]
-    assert "heartbeat timeout" in (out[0].error or "")  # type: ignore[attr-defined]
+    assert "heartbeat timeout" in (of_type(out, TaskInstanceFinished)[0].error or "")
     assert log.ti_state("z", "manual_1", "t") == "up_for_retry"
 
 
 def test_a_zombie_without_tries_left_fails() -> None:
     log = Log(SchedulerPolicy(zombie_threshold=60))
     cmd = of_type(run_manually(log, dag_spec("z", task("t"))), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), time=at(1))
     out = log.settle(at(10))
     assert summary(out) == [
         ("ti.finished", "t", "failed"),
@@ -381,8 +385,6 @@ def test_a_zombie_without_tries_left_fails() -> None:
 
 
 def test_a_redelivered_record_changes_nothing_and_is_counted() -> None:
-    from couture_scheduler.domain import apply
-
     log = Log()
     run_manually(log, dag_spec("etl", task("a"), task("b", "a")))
     before = (log.ti_state("etl", "manual_1", "a"), log.state.pool_used.copy(), log.state.ignored)
@@ -397,11 +399,11 @@ def test_a_redelivered_record_changes_nothing_and_is_counted() -> None:
 def test_a_result_for_an_old_try_is_ignored() -> None:
     log = Log()
     cmd = of_type(run_manually(log, dag_spec("r", task("t", retries=1, retry_delay=0))), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "up_for_retry", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "up_for_retry", at(2)), time=at(2))
     second = of_type(log.settle(at(2)), ExecuteTask)[0]
-    assert second.try_number == 2  # type: ignore[attr-defined]
+    assert second.try_number == 2
     ignored = log.state.ignored
-    log.given(finished(cmd, "success", at(3)), started(cmd, at(3)), time=at(3))  # type: ignore[arg-type]
+    log.given(finished(cmd, "success", at(3)), started(cmd, at(3)), time=at(3))
     assert log.state.ignored == ignored + 2
     assert log.ti_state("r", "manual_1", "t") == "queued"
 
@@ -412,9 +414,9 @@ def test_a_result_for_an_old_try_is_ignored() -> None:
 def test_clearing_a_failed_task_reruns_it_with_fresh_retries_and_reopens_the_run() -> None:
     log = Log()
     cmd = of_type(run_manually(log, dag_spec("c", task("t", retries=1), task("u", "t"))), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), finished(cmd, "up_for_retry", at(2)), time=at(2))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), finished(cmd, "up_for_retry", at(2)), time=at(2))
     second = of_type(log.settle(at(10)), ExecuteTask)[0]
-    log.given(started(second, at(11)), finished(second, "failed", at(12)), time=at(12))  # type: ignore[arg-type]
+    log.given(started(second, at(11)), finished(second, "failed", at(12)), time=at(12))
     assert summary(of_type(log.settle(at(12)), DagRunFinished)) == [("run.finished", "manual_1", "failed")]
     log.given(TaskInstancesCleared(dag_id="c", run_id="manual_1", task_ids=("t", "u")), time=at(20))
     out = log.settle(at(20))
@@ -424,13 +426,13 @@ def test_clearing_a_failed_task_reruns_it_with_fresh_retries_and_reopens_the_run
         ("ti.queued", "t", "3"),
         ("queue.execute_task", "t", "3"),
     ]
-    assert of_type(out, ExecuteTask)[0].max_tries == 3  # type: ignore[attr-defined]
+    assert of_type(out, ExecuteTask)[0].max_tries == 3
 
 
 def test_clearing_a_running_task_kills_its_try() -> None:
     log = Log()
     cmd = of_type(run_manually(log, dag_spec("c", task("t"))), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), time=at(1))
     log.given(TaskInstancesCleared(dag_id="c", run_id="manual_1", task_ids=("t",)), time=at(2))
     out = log.settle(at(2))
     assert ("control.kill_task", "t", "1") in summary(out)
@@ -440,7 +442,7 @@ def test_clearing_a_running_task_kills_its_try() -> None:
 def test_marking_a_run_failed_fails_running_tasks_skips_the_rest_and_kills() -> None:
     log = Log()
     cmd = of_type(run_manually(log, dag_spec("m", task("a"), task("b", "a"))), ExecuteTask)[0]
-    log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), time=at(1))
     log.given(DagRunStateSet(dag_id="m", run_id="manual_1", state="failed"), time=at(2))
     assert (log.ti_state("m", "manual_1", "a"), log.ti_state("m", "manual_1", "b")) == ("failed", "skipped")
     assert summary(log.settle(at(2))) == [("control.kill_task", "a", "1")]
@@ -452,7 +454,7 @@ def test_dagrun_timeout_fails_the_run_and_skips_unfinished_tasks() -> None:
     cmd = of_type(
         run_manually(log, dag_spec("t", task("slow"), task("next", "slow"), dagrun_timeout=600)), ExecuteTask
     )[0]
-    log.given(started(cmd, at(1)), time=at(1))  # type: ignore[arg-type]
+    log.given(started(cmd, at(1)), time=at(1))
     assert of_type(log.settle(at(9)), DagRunFinished) == []
     out = log.settle(at(10))
     assert summary(out) == [("run.finished", "manual_1", "failed"), ("control.kill_task", "slow", "1")]
@@ -466,7 +468,7 @@ def test_sla_miss_is_recorded_once_for_a_scheduled_run() -> None:
     log.settle(at(days=1))
     assert of_type(log.settle(at(days=1, minutes=59)), SlaMissed) == []
     misses = of_type(log.settle(at(days=1, minutes=61)), SlaMissed)
-    assert [(m.task_id, m.deadline) for m in misses] == [("t", at(days=1, minutes=60))]  # type: ignore[attr-defined]
+    assert [(m.task_id, m.deadline) for m in misses] == [("t", at(days=1, minutes=60))]
     assert of_type(log.settle(at(days=1, minutes=90)), SlaMissed) == []
 
 
@@ -494,8 +496,6 @@ def test_decide_output_folded_back_is_never_emitted_again() -> None:
     executor = Executor(log, {"a": ["failed", "success"]})
     seen: set[bytes] = set()
     now = at(0)
-    from couture_common.events import encode_payload
-
     for _ in range(40):
         out = log.decide(now)
         for event in out:

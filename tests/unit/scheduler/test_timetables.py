@@ -10,8 +10,8 @@ from couture_common.dagspec import ScheduleSpec
 from couture_common.timetables import DataInterval, TimeRestriction, Timetable, timetable_for
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def cron(expression: str) -> Timetable:
