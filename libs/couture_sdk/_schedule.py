@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from couture_common.dagspec import ScheduleSpec
 from croniter import croniter
+
+from couture_common.dagspec import ScheduleSpec
 
 PRESETS: dict[str, str] = {
     "@hourly": "0 * * * *",

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from couture_common.clock import ensure_utc
 from couture_common.timetables import timetable_for
-
 from couture_sdk import macros
 from couture_sdk.configuration import conf as airflow_conf
 from couture_sdk.exceptions import AirflowNotFoundException

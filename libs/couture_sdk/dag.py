@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 import jinja2.nativetypes
 import jinja2.sandbox
-from couture_common.dagspec import DagSpec, ScheduleSpec
 
+from couture_common.dagspec import DagSpec, ScheduleSpec
 from couture_sdk import _validation as v
 from couture_sdk._schedule import schedule_spec
 from couture_sdk.exceptions import AirflowDagCycleException, AirflowException, DuplicateTaskIdFound

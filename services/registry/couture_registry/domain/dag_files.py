@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from couture_common.events import DagFileProcessed, DagImportFailed, DagParsed, Event
-
 from couture_registry.parsing.result import ParseResult
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+
 from couture_common.dagspec import DagSpec
 
 

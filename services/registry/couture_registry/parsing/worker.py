@@ -13,9 +13,9 @@ from pathlib import Path
 from types import TracebackType
 
 import msgspec
-from couture_sdk.loading import load_dags_from_file
 
 from couture_registry.parsing.result import WorkerOutput
+from couture_sdk.loading import load_dags_from_file
 
 
 def describe_error(exc: BaseException, path: Path) -> str:
