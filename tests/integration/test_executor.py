@@ -16,9 +16,12 @@ from typing import Any
 
 import psutil
 import pytest
+from cryptography.fernet import Fernet
+
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import (
     ConnectionSet,
+    DagRunRequested,
     Event,
     ExecuteTask,
     KillTask,
@@ -30,10 +33,9 @@ from couture_common.events import (
     envelope,
 )
 from couture_common.settings import Settings
-from couture_common.topics import HEARTBEAT, RUN
+from couture_common.topics import CONFIG, HEARTBEAT, RUN
 from couture_executor.adapters.dag_files import BlobDagFileStore
 from couture_executor.app import ExecutorService
-from cryptography.fernet import Fernet
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -51,6 +53,7 @@ from airflow import DAG
 from airflow.hooks.base import BaseHook
 from airflow.models import Variable
 from airflow.operators.bash import BashOperator
+from airflow.operators.dag_operator import DagOperator
 from airflow.operators.python import PythonOperator
 
 
@@ -65,6 +68,15 @@ def add_one(ti):
 
 def secrets():
     return [Variable.get("greeting"), BaseHook.get_connection("warehouse").password]
+
+
+def remember():
+    Variable.set("last_seen", "2024-01-01")
+
+
+def order(context, dag_run_obj):
+    dag_run_obj.payload = {"source": "etl"}
+    return dag_run_obj
 
 
 def boom():
@@ -82,6 +94,8 @@ with DAG("etl", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     PythonOperator(task_id="boom", python_callable=boom)
     PythonOperator(task_id="die", python_callable=die)
     PythonOperator(task_id="noop", python_callable=lambda: None)
+    PythonOperator(task_id="remember", python_callable=remember)
+    DagOperator(task_id="trigger", run_dag_id="report", python_callable=order)
     BashOperator(task_id="skip", bash_command="echo skipping; exit 99")
     BashOperator(task_id="sleep", bash_command="sleep 300 & echo $! > {{ params.pid_file }}; wait")
 """
@@ -254,6 +268,27 @@ async def test_variables_and_connection_passwords_are_decrypted_for_the_task(exe
     assert xcom.value == '["hi there", "s3cret"]'
 
 
+async def test_a_variable_set_by_a_task_enters_the_log_encrypted(executor: Executor) -> None:
+    await executor.send(executor.command("remember"))
+
+    assert (await executor.finished("remember")).state == "success"
+    [variable] = [e for e in await executor.events(CONFIG) if isinstance(e, VariableSet)]
+    assert variable.key == "last_seen"
+    assert "2024-01-01" not in variable.value
+    assert executor.settings.secret_box.decrypt(variable.value) == "2024-01-01"
+
+
+async def test_a_dag_operator_requests_a_run_of_the_other_dag(executor: Executor) -> None:
+    await executor.send(executor.command("trigger"))
+
+    assert (await executor.finished("trigger")).state == "success"
+    [request] = [e for e in await executor.events() if isinstance(e, DagRunRequested)]
+    assert (request.dag_id, request.conf, request.run_type) == ("report", {"source": "etl"}, "manual")
+    assert request.triggered_by_task == f"etl/{RUN_ID}/trigger"
+    [xcom] = [e for e in await executor.of_task("trigger") if isinstance(e, XComPushed)]
+    assert (xcom.key, xcom.value) == ("trigger_run_id", f'"{request.run_id}"')
+
+
 async def test_bash_exit_99_skips_the_task(executor: Executor) -> None:
     await executor.send(executor.command("skip"))
     assert (await executor.finished("skip")).state == "skipped"
@@ -299,6 +334,7 @@ async def test_kill_task_stops_a_sleeping_bash_task_and_its_children(executor: E
     assert finished.error == "Task was killed: marked failed by alice"
     assert_gone(int(pid_file.read_text()))
     assert_gone(started.pid)
+    assert "Received SIGTERM: stopping the task" in read(Path(started.log_path or ""))
     assert (beat.pid, beat.try_number, beat.executor_id) == (started.pid, 1, "executor-1")
 
 

@@ -154,7 +154,9 @@ class ExecutorService:
         return consumer
 
     def _follow(self, loop: Coroutine[Any, Any, None], name: str) -> None:
-        self._followers.append(asyncio.create_task(loop, name=name))
+        follower = asyncio.create_task(loop, name=name)
+        follower.add_done_callback(_report_stopped_follower)
+        self._followers.append(follower)
 
     async def _take_work(self, queue: Consumer) -> None:
         while True:
@@ -276,3 +278,12 @@ def _positions(records: list[Record]) -> dict[int, int]:
     for record in records:
         positions[record.partition] = max(positions.get(record.partition, 0), record.offset + 1)
     return positions
+
+
+def _report_stopped_follower(follower: asyncio.Task[None]) -> None:
+    if not follower.cancelled() and follower.exception() is not None:
+        logger.critical(
+            "the executor stopped following the log (%s); tries that need it will wait",
+            follower.get_name(),
+            exc_info=follower.exception(),
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from couture_common.eventlog import TopicPartition
 from couture_executor.domain.commits import CommitTracker
 

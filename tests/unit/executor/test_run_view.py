@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from couture_common.events import (
     DagRunCreated,
     DagRunDeleted,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from couture_common.events import ExecuteTask
 from couture_executor.domain.tries import TryResult, exit_description, failure, finished_event, next_state
 

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 from couture_common.events import ExecuteTask, TaskInstanceStarted, XComPushed, envelope
 from couture_executor.adapters.dag_files import DagFileMismatchError, DagFileStore
 from couture_executor.adapters.process_tree import ProcessTree
 from couture_executor.adapters.zygote.client import TaskProcess, Zygote, ZygoteError
 from couture_executor.adapters.zygote.protocol import (
     HEADER,
+    Reply,
     TrySpec,
     frame,
     frame_length,
@@ -98,6 +101,13 @@ class TryRunner:
         supervisor_end, task_end = socket.socketpair()
         try:
             process = await self._zygote.fork(spec, task_end)
+        except ZygoteError as exc:
+            supervisor_end.close()
+            message = f"The executor could not start a task process: {exc}"
+            _append_to_task_log(log_path, self._now(), message)
+            await self._finish(command, failure(message), start_date=None, pushes=[])
+            await started()
+            return
         finally:
             task_end.close()
         start_date = self._now()
@@ -164,10 +174,13 @@ class TryRunner:
         running.tree.signal(signal.SIGKILL)
 
     def _result(self, running: RunningTry, channel: TryChannel, returncode: int | None) -> TryResult:
-        if channel.result is not None:
-            return channel.result
+        reported = channel.result
+        if reported is not None and (reported.state != "failed" or running.stopped_because is None):
+            return reported
         if running.stopped_because is not None:
             return failure(running.stopped_because, no_retry=not running.retry_after_stop)
+        if reported is not None:
+            return reported
         if returncode is None:
             return failure("The executor's fork server stopped; the task process's exit status is unknown")
         return failure(exit_description(returncode))
@@ -181,8 +194,12 @@ class TryRunner:
                     body = await reader.readexactly(frame_length(header))
                 except (asyncio.IncompleteReadError, ConnectionError):
                     return
-                request = task_request_decoder.decode(body)
-                reply = await self._runtime.answer(channel, request)
+                try:
+                    request = task_request_decoder.decode(body)
+                except msgspec.ValidationError as exc:
+                    reply = Reply(ok=False, error=f"the executor cannot read this request: {exc}")
+                else:
+                    reply = await self._runtime.answer(channel, request)
                 writer.write(frame(reply))
                 await writer.drain()
         except ConnectionError:

@@ -11,6 +11,7 @@ import socket
 import sys
 import traceback
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from couture_executor.adapters.zygote.protocol import TrySpec
@@ -20,6 +21,24 @@ from couture_executor.domain.tries import TryResult, failure
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 
 log = logging.getLogger("couture.task")
+
+
+class TaskTerminated(BaseException):
+    """The executor asked the task to stop (kill request, timeout, shutdown). A BaseException, like
+    Airflow's, so task code catching Exception does not swallow it."""
+
+
+def _stop_on_sigterm(task: Any) -> None:
+    """As Airflow does: let the operator stop what it started, then fail the try; a second SIGTERM
+    (or the SIGKILL after the grace period) ends the process outright."""
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        log.error("Received SIGTERM: stopping the task")
+        task.on_kill()
+        raise TaskTerminated("Task received SIGTERM from the executor")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
 
 
 def run_task_process(spec: TrySpec, task_socket: socket.socket, dags: dict[str, Any] | BaseException) -> None:
@@ -87,6 +106,7 @@ def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseE
             f"Task {command.task_id!r} is not in DAG {command.dag_id!r} (version {command.dag_version})"
         )
     set_runtime(runtime)
+    _stop_on_sigterm(task)
     context = build_context(
         dag,
         task,
