@@ -17,9 +17,12 @@ def _seconds(value: timedelta | None) -> float | None:
 
 
 def json_safe(value: Any) -> Any:
-    """Params and operator arguments as JSON data; anything else shows as its repr."""
-    if value is None or isinstance(value, bool | int | float | str | datetime | date):
+    """Params and operator arguments as JSON data, so a spec reads the same before and after
+    it crosses the log; dates become ISO strings and anything else shows as its repr."""
+    if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
     if isinstance(value, timedelta):
         return value.total_seconds()
     if isinstance(value, dict):

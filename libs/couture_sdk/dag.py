@@ -26,23 +26,45 @@ DEFAULT_SCHEDULE = timedelta(days=1)
 
 
 class DagContext:
-    """The DAGs open in ``with DAG(...)`` blocks, innermost last, and every DAG ever entered.
+    """The DAGs open in ``with DAG(...)`` blocks, innermost last.
 
-    Operators created inside a block join the innermost DAG; the loader collects the entered
-    ones so that a DAG never bound to a module-level name is still found.
+    Operators created inside a block join the innermost DAG. While a DAG file is loaded, every
+    DAG entered is also collected, so that one never bound to a module-level name is still found.
     """
 
     _stack: list[DAG] = []
-    entered: list[DAG] = []
+    _collected: list[DAG] | None = None
 
     @classmethod
     def current(cls) -> DAG | None:
         return cls._stack[-1] if cls._stack else None
 
     @classmethod
+    def entered(cls, dag: DAG) -> None:
+        cls._stack.append(dag)
+        if cls._collected is not None:
+            cls._collected.append(dag)
+
+    @classmethod
+    def exited(cls, dag: DAG) -> None:
+        cls._stack.remove(dag)
+
+    @classmethod
+    def start_collecting(cls) -> None:
+        cls._stack.clear()
+        cls._collected = []
+
+    @classmethod
+    def stop_collecting(cls) -> list[DAG]:
+        """The DAGs entered since :meth:`start_collecting`; collecting stops."""
+        collected, cls._collected = cls._collected or [], None
+        cls._stack.clear()
+        return collected
+
+    @classmethod
     def reset(cls) -> None:
         cls._stack.clear()
-        cls.entered.clear()
+        cls._collected = None
 
 
 class DAG:
@@ -141,8 +163,7 @@ class DAG:
         return f"<DAG: {self.dag_id}>"
 
     def __enter__(self) -> DAG:
-        DagContext._stack.append(self)
-        DagContext.entered.append(self)
+        DagContext.entered(self)
         return self
 
     def __exit__(
@@ -151,7 +172,7 @@ class DAG:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        DagContext._stack.remove(self)
+        DagContext.exited(self)
 
     @property
     def tasks(self) -> list[BaseOperator]:

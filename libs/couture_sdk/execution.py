@@ -36,7 +36,12 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def execute_task(task: BaseOperator, context: Context) -> TaskResult:
-    ti: TaskInstance = context["ti"]
+    ti = context.get("ti")
+    if not isinstance(ti, TaskInstance):
+        return TaskResult(
+            state="failed",
+            error="The task's context has no task instance ('ti'); build it with build_context",
+        )
     set_current_context(context)
     try:
         result = _run(task, context, ti)

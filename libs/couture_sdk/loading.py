@@ -33,13 +33,13 @@ def load_dags_from_file(path: Path, *, dags_folder: Path | None) -> dict[str, DA
         raise ImportError(f"Cannot import {path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    DagContext.reset()
+    DagContext.start_collecting()
     try:
         spec.loader.exec_module(module)
-        found = [value for value in vars(module).values() if isinstance(value, DAG)]
-        found.extend(DagContext.entered)
     finally:
-        DagContext.reset()
+        entered = DagContext.stop_collecting()
+    found = [value for value in vars(module).values() if isinstance(value, DAG)]
+    found.extend(entered)
     dags: dict[str, DAG] = {}
     for dag in found:
         dag.fileloc = str(path)

@@ -236,7 +236,7 @@ def test_to_spec_fills_every_field() -> None:
     assert spec.end_date == datetime(2024, 12, 31, tzinfo=UTC)
     assert (spec.catchup, spec.max_active_runs, spec.max_active_tasks) == (False, 2, 5)
     assert spec.dagrun_timeout == 3600.0
-    assert spec.params == {"n": 1, "when": datetime(2024, 1, 1, tzinfo=UTC)}
+    assert spec.params == {"n": 1, "when": "2024-01-01T00:00:00+00:00"}
     assert spec.tags == ("etl",)
     assert spec.owner == "couture"
     assert spec.is_paused_upon_creation is False

@@ -13,6 +13,7 @@ import pytest
 from couture_sdk.context import get_current_context
 from couture_sdk.dag import DAG
 from couture_sdk.exceptions import AirflowFailException, AirflowSkipException
+from couture_sdk.execution import execute_task
 from couture_sdk.local_runtime import LocalRuntime
 from couture_sdk.operators import (
     BashOperator,
@@ -434,3 +435,11 @@ def test_the_worker_environment_is_left_as_it_was(run_task: RunTask) -> None:
         task = BashOperator(task_id="b", bash_command="echo", env={"X": "1"})
     run_task(task)
     assert dict(os.environ) == before
+
+
+def test_a_context_without_a_task_instance_is_a_failed_result_not_an_exception() -> None:
+    with _dag():
+        task = EmptyOperator(task_id="e")
+    result = execute_task(task, {"ds": "2024-03-10"})
+    assert result.state == "failed"
+    assert "no task instance" in (result.error or "")

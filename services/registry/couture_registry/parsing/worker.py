@@ -34,7 +34,7 @@ def parse(path: Path, dags_folder: Path) -> WorkerOutput:
     try:
         dags = load_dags_from_file(path, dags_folder=dags_folder)
         return WorkerOutput(specs=tuple(dag.to_spec(str(path)) for dag in dags.values()))
-    except BaseException as exc:
+    except BaseException as exc:  # user code may raise anything, SystemExit included
         return WorkerOutput(error=describe_error(exc, path))
 
 
