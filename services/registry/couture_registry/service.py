@@ -7,7 +7,8 @@ version in an isolated subprocess, stores the version in the blob store and only
 ``DagFileRemoved``.
 
 One pass at a time per file: a change that arrives while its file is parsed is picked up by a
-second pass right after, so the last event for a file always describes its latest bytes.
+second pass right after, so the last event for a file always describes its latest bytes. One
+registry runs per DAG folder: it alone writes the folder's file events, so it knows them all.
 """
 
 from __future__ import annotations
@@ -140,6 +141,9 @@ class DagFolderRegistry:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for request in self._requests.values():
+            _cancel(request.waiters)
+        self._requests.clear()
 
     async def idle(self) -> None:
         """Wait until no file waits to be processed."""
@@ -262,6 +266,9 @@ class DagFolderRegistry:
             while (request := self._requests.pop(relative_fileloc, None)) is not None:
                 try:
                     await self._pass(relative_fileloc, request)
+                except asyncio.CancelledError:
+                    _cancel(request.waiters)
+                    raise
                 except Exception as error:
                     log.exception("processing DAG file %s failed", relative_fileloc)
                     _settle(request.waiters, error)
@@ -395,6 +402,11 @@ def _settle(waiters: list[asyncio.Future[None]], error: BaseException | None) ->
             waiter.set_result(None)
         else:
             waiter.set_exception(error)
+
+
+def _cancel(waiters: list[asyncio.Future[None]]) -> None:
+    for waiter in waiters:
+        waiter.cancel()
 
 
 def _edit_conflict(relative_fileloc: str, base: str | None, current: str | None) -> str:
