@@ -80,6 +80,8 @@ class RowSet:
         named = dict(zip(KEYS[table.name], key, strict=True))
         if not self._covered(table.name, named):
             raise ScopeNotLoadedError(f"{table.name} row {key!r} read outside the loaded scopes")
+        # Remembered as absent (not dirty, so never written): the next read is a dict lookup.
+        stored[key] = None
         return None
 
     def where(self, table: sa.Table, **equal: Any) -> list[Row]:

@@ -6,6 +6,7 @@ One code path for SQLite and PostgreSQL: Core statements, and upserts through th
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -51,6 +52,7 @@ async def write(conn: AsyncConnection, rows: RowSet) -> None:
         await _write_change(conn, change)
 
 
+@functools.cache
 def upsert(dialect: str, table: sa.Table, *, do_nothing: bool = False) -> sa.Insert:
     """``INSERT ... ON CONFLICT (natural key) DO UPDATE`` (or ``DO NOTHING``) for ``dialect``."""
     insert: Any

@@ -8,6 +8,7 @@ cleared or marked, changes nothing.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -52,10 +53,16 @@ _RUN_TABLES = (dag_run, task_instance, task_instance_try, xcom, sla_miss)
 
 
 def run_scopes(event: Any) -> list[Scope]:
-    scopes = [Scope(t.name, ("dag_id", "run_id"), (event.dag_id, event.run_id)) for t in _RUN_TABLES]
+    scopes = _of_run(event.dag_id, event.run_id)
     if isinstance(event, DagRunCreated):
-        scopes.append(Scope(dag_version.name, ("dag_id", "version"), (event.dag_id, event.dag_version)))
+        return [*scopes, Scope(dag_version.name, ("dag_id", "version"), (event.dag_id, event.dag_version))]
     return scopes
+
+
+@functools.lru_cache(maxsize=4096)
+def _of_run(dag_id: str, run_id: str) -> list[Scope]:
+    # Cached: a run's events come in streaks and this is on every event's path. Callers never mutate.
+    return [Scope(t.name, ("dag_id", "run_id"), (dag_id, run_id)) for t in _RUN_TABLES]
 
 
 # --- DAG runs ------------------------------------------------------------------------------------
