@@ -40,6 +40,7 @@ from couture_common.events import (
     XComPushed,
     envelope,
 )
+from couture_common.events.run import TryOutcome
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS
 from couture_gateway.readmodels.projector import rebuild
@@ -127,7 +128,7 @@ class History:
                 yield self.at(
                     XComPushed(**key, key="return_value", value='{"rows": 1000}'), "service:executor"
                 )
-                outcome = "success" if number == tries else "up_for_retry"
+                outcome: TryOutcome = "success" if number == tries else "up_for_retry"
                 yield self.at(
                     TaskInstanceFinished(**key, state=outcome, start_date=start, end_date=self.now),
                     "service:executor",
