@@ -244,10 +244,17 @@ class _Decision:
             )
 
     def detect_zombies(self) -> None:
-        threshold = timedelta(seconds=self.policy.zombie_threshold)
-        for (dag_id, run_id, task_id), ti in self.state.running.items():
-            seen = ti.last_heartbeat or ti.start_date
-            if seen is None or self.now - seen <= threshold:
+        """A running try not seen alive (heartbeat or start) for longer than the threshold."""
+        cutoff = self.now - timedelta(seconds=self.policy.zombie_threshold)
+        liveness = self.state.liveness
+        while liveness and liveness[0][0] < cutoff:
+            seen, dag_id, run_id, task_id, try_number = heapq.heappop(liveness)
+            ti = self.state.running.get((dag_id, run_id, task_id))
+            if ti is None or ti.try_number != try_number:
+                continue
+            last = ti.last_heartbeat or seen
+            if last > seen:
+                heapq.heappush(liveness, (last, dag_id, run_id, task_id, try_number))
                 continue
             state: TryOutcome = "up_for_retry" if ti.try_number <= ti.max_tries else "failed"
             error = (
@@ -259,7 +266,7 @@ class _Decision:
                     dag_id=dag_id,
                     run_id=run_id,
                     task_id=task_id,
-                    try_number=ti.try_number,
+                    try_number=try_number,
                     state=state,
                     end_date=self.now,
                     start_date=ti.start_date,
@@ -267,9 +274,7 @@ class _Decision:
                 )
             )
             self.out.append(
-                KillTask(
-                    dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=ti.try_number, reason=error
-                )
+                KillTask(dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, reason=error)
             )
 
     # task decisions

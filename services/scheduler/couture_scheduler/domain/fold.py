@@ -7,6 +7,7 @@ task that has moved on. Both are counted in ``state.ignored``.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -339,6 +340,7 @@ def _ti_started(state: SchedulerState, e: TaskInstanceStarted, _: datetime) -> b
         return False
     ti.start_date = ti.last_heartbeat = ensure_utc(e.start_date)
     state.set_ti_state(run, ti, "running")
+    heapq.heappush(state.liveness, (ti.start_date, e.dag_id, e.run_id, e.task_id, e.try_number))
     return True
 
 

@@ -237,6 +237,9 @@ class SchedulerState:
         #: Runs whose task instances changed since the last decide.
         self.touched: set[RunKey] = set()
         self.timers: list[Timer] = []
+        #: (last seen alive, dag_id, run_id, task_id, try_number) per running try, oldest first;
+        #: an entry is refreshed from the task instance's last heartbeat when it comes up.
+        self.liveness: list[tuple[datetime, str, str, str, int]] = []
         #: (dag_id, run_id, task_id, try_number) -> why: tries to kill (marked, cleared, deleted).
         self.kills: dict[tuple[str, str, str, int], str] = {}
 
