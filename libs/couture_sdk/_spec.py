@@ -32,6 +32,17 @@ def json_safe(value: Any) -> Any:
     return repr(value)
 
 
+def _skips_the_executor(task: BaseOperator) -> bool:
+    """Airflow's rule: an EmptyOperator is finished by the scheduler unless it has a callback
+    or outlets that need a task process."""
+    return (
+        task.is_empty
+        and task.on_execute_callback is None
+        and task.on_success_callback is None
+        and not task.outlets
+    )
+
+
 def task_spec(task: BaseOperator) -> TaskSpec:
     return TaskSpec(
         task_id=task.task_id,
@@ -56,7 +67,7 @@ def task_spec(task: BaseOperator) -> TaskSpec:
         doc_md=task.doc_md,
         start_date=task.start_date,
         end_date=task.end_date,
-        is_empty=task.is_empty,
+        is_empty=_skips_the_executor(task),
         ignore_downstream_trigger_rules=getattr(task, "ignore_downstream_trigger_rules", True),
         template_fields=tuple(task.template_fields),
         ui_color=task.ui_color,

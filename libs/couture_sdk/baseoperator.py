@@ -415,6 +415,12 @@ class BaseOperator:
         return {}
 
 
+def apply_defaults(func: Callable[..., None]) -> Callable[..., None]:
+    """Airflow 1.10's decorator for custom operators' ``__init__``. Defaults now apply to every
+    operator on their own, as in Airflow 2, so it changes nothing; 1.10 DAG files still import it."""
+    return func
+
+
 def chain(*tasks: BaseOperator | Sequence[BaseOperator]) -> None:
     """``chain(a, [b, c], d)``: each element downstream of the one before it."""
     for up, down in itertools.pairwise(tasks):

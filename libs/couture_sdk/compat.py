@@ -88,6 +88,7 @@ AIRFLOW_MODULES: dict[str, dict[str, str]] = {
     "airflow.utils": {},
     "airflow.utils.trigger_rule": {"TriggerRule": "couture_sdk.trigger_rule:TriggerRule"},
     "airflow.utils.dates": {"days_ago": "couture_sdk.dates:days_ago"},
+    "airflow.utils.decorators": {"apply_defaults": f"{_BASEOP}:apply_defaults"},
     "airflow.exceptions": {
         name: f"couture_sdk.exceptions:{name}"
         for name in (

@@ -98,7 +98,6 @@ class DAG:
         orientation: str | None = None,
         access_control: dict[str, Any] | None = None,
         owner_links: dict[str, str] | None = None,
-        fileloc: str | None = None,
     ) -> None:
         self.dag_id = v.check_key(dag_id, field="dag_id")
         owner = f"DAG '{dag_id}'"
@@ -156,7 +155,8 @@ class DAG:
         self.orientation = orientation
         self.access_control = access_control
         self.owner_links = owner_links
-        self.fileloc = fileloc
+        #: The file that defined the DAG; set by the loader.
+        self.fileloc: str | None = None
         self.task_dict: dict[str, BaseOperator] = {}
 
     def __repr__(self) -> str:

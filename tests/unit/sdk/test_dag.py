@@ -280,3 +280,12 @@ def test_to_spec_of_a_timedelta_schedule_and_unusual_params() -> None:
     assert spec.schedule.kind == "delta"
     assert spec.schedule.delta_seconds == 21600.0
     assert spec.params == {"o": "<opaque>"}
+
+
+def test_an_empty_operator_with_a_success_callback_goes_to_an_executor() -> None:
+    with DAG("d", start_date=START) as dag:
+        EmptyOperator(task_id="plain")
+        EmptyOperator(task_id="notifies", on_success_callback=print)
+    spec = dag.to_spec("/d.py")
+    assert spec.task("plain").is_empty is True
+    assert spec.task("notifies").is_empty is False

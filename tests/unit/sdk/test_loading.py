@@ -156,3 +156,34 @@ def test_the_branching_fixture_follows_its_param(run_task: RunTask) -> None:
     dag = _load("branching.py")["branching"]
     assert run_task(dag.get_task("pick"))[0].skip_downstream == ("branch_b",)
     assert run_task(dag.get_task("pick"), conf={"take": "b"})[0].skip_downstream == ("branch_a",)
+
+
+def test_a_custom_operator_written_for_airflow_1_10(
+    tmp_path: Path, run_task: RunTask, runtime: LocalRuntime
+) -> None:
+    path = tmp_path / "custom.py"
+    path.write_text(
+        "from datetime import datetime\n"
+        "from airflow import DAG\n"
+        "from airflow.models import BaseOperator\n"
+        "from airflow.utils.decorators import apply_defaults\n"
+        "\n"
+        "class GreetOperator(BaseOperator):\n"
+        "    template_fields = ('greeting',)\n"
+        "\n"
+        "    @apply_defaults\n"
+        "    def __init__(self, greeting, *args, **kwargs):\n"
+        "        super(GreetOperator, self).__init__(*args, **kwargs)\n"
+        "        self.greeting = greeting\n"
+        "\n"
+        "    def execute(self, context):\n"
+        "        return self.greeting + ' from ' + self.owner\n"
+        "\n"
+        "dag = DAG('custom', start_date=datetime(2024, 1, 1), default_args={'owner': 'couture'})\n"
+        "GreetOperator(task_id='greet', greeting='hello {{ ds }}', dag=dag)\n"
+    )
+    dag = load_dags_from_file(path, dags_folder=tmp_path)["custom"]
+    result, _ = run_task(dag.get_task("greet"))
+    assert result.state == "success"
+    pushed = runtime.xcoms[("custom", "scheduled__2024-03-10T00:00:00+00:00", "greet", "return_value")]
+    assert pushed == "hello 2024-03-10 from couture"
