@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 from couture_common.dagspec import DagSpec, ScheduleSpec
 from couture_common.events import (
+    DagFileProcessed,
     DagPausedSet,
     DagRunCreated,
+    DagRunDeleted,
     DagRunFinished,
     DagRunRejected,
     DagRunStarted,
@@ -23,6 +25,7 @@ from couture_common.events import (
     TaskInstanceQueued,
     TaskInstancesCleared,
     TaskInstanceStateDecided,
+    TaskInstanceStateSet,
     encode_payload,
 )
 from couture_scheduler.domain import SchedulerPolicy, apply
@@ -508,3 +511,110 @@ def test_decide_output_folded_back_is_never_emitted_again() -> None:
         now += timedelta(minutes=15)
     assert of_type([r.envelope.payload for r in log.records], DagRunFinished)
     assert of_type([r.envelope.payload for r in log.records], TaskInstanceStateDecided)
+
+
+def test_marking_a_running_task_success_kills_its_try_and_ignores_its_late_result() -> None:
+    log = Log()
+    cmd = of_type(run_manually(log, dag_spec("m", task("a"), task("b", "a"))), ExecuteTask)[0]
+    log.given(started(cmd, at(1)), time=at(1))
+    log.given(TaskInstanceStateSet(dag_id="m", run_id="manual_1", task_id="a", state="success"), time=at(2))
+    out = log.settle(at(2))
+    assert ("control.kill_task", "a", "1") in summary(out)
+    assert executes(out) == ["b"]
+    ignored = log.state.ignored
+    log.given(finished(cmd, "failed", at(3)), time=at(3))
+    assert (log.ti_state("m", "manual_1", "a"), log.state.ignored) == ("success", ignored + 1)
+
+
+def test_marking_a_run_success_succeeds_its_unfinished_tasks() -> None:
+    log = Log()
+    run_manually(log, dag_spec("m", task("a"), task("b", "a")))
+    log.given(DagRunStateSet(dag_id="m", run_id="manual_1", state="success"), time=at(1))
+    assert (log.ti_state("m", "manual_1", "a"), log.ti_state("m", "manual_1", "b")) == ("success", "success")
+    assert summary(log.settle(at(1))) == [("control.kill_task", "a", "1")]
+
+
+def test_deleting_a_run_kills_its_tries_and_frees_their_slots() -> None:
+    log = Log()
+    run_manually(log, dag_spec("d", task("a"), task("b")))
+    assert log.state.pool_used["default_pool"] == 2
+    log.given(DagRunDeleted(dag_id="d", run_id="manual_1"), time=at(1))
+    assert log.state.pool_used["default_pool"] == 0
+    assert summary(log.settle(at(1))) == [("control.kill_task", "a", "1"), ("control.kill_task", "b", "1")]
+    log.given(trigger("d", "manual_1"), time=at(2))
+    assert summary(log.settle(at(2)))[0] == ("run.created", "manual_1")
+
+
+def test_a_task_in_an_unknown_pool_waits_scheduled_until_the_pool_exists() -> None:
+    log = Log()
+    out = run_manually(log, dag_spec("p", task("a", pool="gpu")))
+    assert summary(out)[-1] == ("ti.scheduled", "a", "1")
+    log.given(PoolSet(name="gpu", slots=1), time=at(1))
+    assert executes(log.settle(at(1))) == ["a"]
+
+
+def test_a_dag_its_file_no_longer_defines_creates_no_more_runs() -> None:
+    log = Log()
+    log.given(*parsed(dag_spec("gone", task("a"), schedule=DAILY, start_date=T0, max_active_runs=1)))
+    log.settle(at(days=1))
+    log.given(DagFileProcessed(fileloc="/dags/gone.py", version="v2", dag_ids=()), time=at(days=1))
+    log.given(DagRunStateSet(dag_id="gone", run_id="scheduled__2024-01-01T00:00:00+00:00", state="success"))
+    assert of_type(log.settle(at(days=3)), DagRunCreated) == []
+    log.given(trigger("gone", "manual_1", at(days=3)))
+    assert [e.reason for e in of_type(log.settle(at(days=3)), DagRunRejected)] == [
+        "DAG with dag_id: 'gone' not found"
+    ]
+
+
+def test_a_manual_run_of_a_cron_dag_gets_the_last_complete_interval() -> None:
+    log = Log()
+    log.given(*parsed(dag_spec("daily", task("a"), schedule=DAILY, start_date=T0), paused=True))
+    log.given(trigger("daily", "manual_1", at(days=3, minutes=90)))
+    created = of_type(log.settle(at(days=3, minutes=90)), DagRunCreated)[0]
+    assert (created.logical_date, created.data_interval_start, created.data_interval_end) == (
+        at(days=3, minutes=90),
+        at(days=2),
+        at(days=3),
+    )
+    assert created.external_trigger
+
+
+def test_the_schedule_steps_over_a_logical_date_a_manual_run_holds() -> None:
+    log = Log()
+    log.given(*parsed(dag_spec("daily", task("a"), schedule=DAILY, start_date=T0), paused=True))
+    log.given(trigger("daily", "manual_1", T0))
+    log.settle(at(0))
+    log.given(DagPausedSet(dag_id="daily", is_paused=False))
+    created = of_type(log.settle(at(days=2, minutes=1)), DagRunCreated)
+    assert [e.run_id for e in created] == ["scheduled__2024-01-02T00:00:00+00:00"]
+
+
+def test_at_once_dag_runs_a_single_time() -> None:
+    log = Log()
+    log.given(*parsed(dag_spec("once", task("a"), schedule=ScheduleSpec(kind="once"), start_date=T0)))
+    assert [e.run_id for e in of_type(log.settle(at(days=9)), DagRunCreated)] == [
+        "scheduled__2024-01-01T00:00:00+00:00"
+    ]
+    assert of_type(log.settle(at(days=20)), DagRunCreated) == []
+
+
+def test_a_task_that_starts_after_the_logical_date_gets_no_instance() -> None:
+    log = Log()
+    spec = dag_spec("late", task("a"), task("new", "a", start_date=at(days=5)))
+    out = run_manually(log, spec)
+    run = log.state.run("late", "manual_1")
+    assert run is not None and sorted(run.tis) == ["a"]
+    assert executes(out) == ["a"]
+
+
+def test_setting_a_finished_run_back_to_queued_runs_its_remaining_work() -> None:
+    log = Log()
+    run_manually(log, dag_spec("q", task("a"), task("b", "a")))
+    log.given(DagRunStateSet(dag_id="q", run_id="manual_1", state="failed"), time=at(1))
+    log.settle(at(1))
+    log.given(
+        DagRunStateSet(dag_id="q", run_id="manual_1", state="queued"),
+        TaskInstancesCleared(dag_id="q", run_id="manual_1", task_ids=("a", "b"), reset_dag_run=False),
+        time=at(2),
+    )
+    assert summary(log.settle(at(2)))[:2] == [("run.started", "manual_1"), ("ti.scheduled", "a", "2")]

@@ -58,7 +58,14 @@ def apply(state: SchedulerState, record: Record) -> None:
         return
     partitions[record.partition] = record.offset
     env = record.envelope
-    handler = _HANDLERS.get(type(env.payload))
+    kind = type(env.payload)
+    if kind in _USER_ACTIONS:
+        # A producer's retry can append an action twice; applying a clear twice would undo progress.
+        if env.id in state.actions_seen:
+            state.ignored += 1
+            return
+        state.actions_seen.add(env.id)
+    handler = _HANDLERS.get(kind)
     if handler is not None and not handler(state, env.payload, env.time):
         state.ignored += 1
 
@@ -436,6 +443,11 @@ def _pool_deleted(state: SchedulerState, e: PoolDeleted, _: datetime) -> bool:
     del state.pools[e.name]
     return True
 
+
+#: Events people cause, de-duplicated by envelope id (rare, so remembering their ids is cheap).
+_USER_ACTIONS: frozenset[type] = frozenset(
+    {DagRunRequested, DagRunStateSet, DagRunDeleted, TaskInstancesCleared, TaskInstanceStateSet}
+)
 
 _HANDLERS: dict[type, Handler] = {
     DagParsed: _dag_parsed,

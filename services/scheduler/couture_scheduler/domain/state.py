@@ -226,6 +226,8 @@ class SchedulerState:
         self.offsets: dict[str, dict[int, int]] = {}
         #: Events that changed nothing: redeliveries, stale tries, transitions from finished states.
         self.ignored = 0
+        #: Envelope ids of user actions already applied (triggers, clears, marks, deletes).
+        self.actions_seen: set[str] = set()
         #: Triggers waiting for an answer, by dag_id then run_id (the DAG may be unknown).
         self.requests: dict[str, dict[str, DagRunRequested]] = {}
         #: Pool name -> task instances in state ``scheduled`` waiting for a slot of it, across all DAGs.
