@@ -217,20 +217,32 @@ async def test_ignored_and_private_files_are_not_parsed(folder: Folder) -> None:
     ]
 
 
-async def test_a_folder_moved_away_removes_its_files(folder: Folder, tmp_path: Path) -> None:
-    folder.write("team/a.py", dag_source("a"))
-    folder.write("team/b.py", dag_source("b"))
-    await folder.registry.idle()
-    await folder.events(until=DagFileProcessed)
-    await folder.events(until=DagFileProcessed)
+async def test_a_folder_moved_in_is_parsed_and_moved_out_is_removed(folder: Folder, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    for name in ["a", "b"]:
+        (outside / "team").mkdir(parents=True, exist_ok=True)
+        (outside / "team" / f"{name}.py").write_text(dag_source(name))
 
-    (folder.dags / "team").rename(tmp_path / "elsewhere")
+    (outside / "team").rename(folder.dags / "team")
+    parsed = [await folder.events(until=DagFileProcessed), await folder.events(until=DagFileProcessed)]
+    assert sorted(e.dag_ids for [_, e] in parsed if isinstance(e, DagFileProcessed)) == [("a",), ("b",)]
 
+    (folder.dags / "team").rename(outside / "team")
     removed = [await folder.events(until=DagFileRemoved), await folder.events(until=DagFileRemoved)]
     assert sorted(e.fileloc for [e] in removed if isinstance(e, DagFileRemoved)) == [
         folder.fileloc("team/a.py"),
         folder.fileloc("team/b.py"),
     ]
+
+
+async def test_files_that_are_not_python_change_nothing(folder: Folder) -> None:
+    folder.write("etl.py", dag_source("etl"))
+    await folder.events(until=DagFileProcessed)
+
+    folder.write("etl.py~", "backup")
+    folder.write("data/input.csv", "a,b\n")
+
+    await folder.no_more_events()
 
 
 async def test_a_restart_reparses_only_what_changed_meanwhile(folder: Folder) -> None:

@@ -382,11 +382,22 @@ class DagFolderRegistry:
                 continue
             if relative.endswith(".py"):
                 self._request(relative)
-            else:
-                # A folder moved or an .airflowignore changed: which files count may differ below it.
+            elif self._changes_which_files_count(relative):
                 folder_changed = True
         if folder_changed:
             self._spawn(self.rescan())
+
+    def _changes_which_files_count(self, relative: str) -> bool:
+        """An .airflowignore, or a folder that appeared or vanished (with the files below it).
+
+        Anything else (an editor's backup file, a data file) is not worth a rescan.
+        """
+        if relative == "." or relative.rsplit("/", 1)[-1] == IGNORE_FILE_NAME:
+            return True
+        if self.folder.path_of(relative).is_dir():
+            return True
+        below = self.folder.fileloc_of(relative) + "/"
+        return any(fileloc.startswith(below) for fileloc in self._state.files)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
