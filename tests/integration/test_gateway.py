@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,23 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from couture_auth.tokens import TokenIssuer, load_or_create_signing_key
 from couture_auth.service import signing_key_path
+from couture_auth.tokens import TokenIssuer, load_or_create_signing_key
 from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
 from couture_common.eventlog import EventLog, Record
 from couture_common.eventlog.sqlite import SqliteEventLog
-from couture_common.events import DagFileProcessed, DagParsed, DagRunRequested, Event, envelope
+from couture_common.events import (
+    DagFileProcessed,
+    DagParsed,
+    DagRunCreated,
+    Event,
+    TaskInstanceFinished,
+    TaskInstanceQueued,
+    TaskInstanceScheduled,
+    TaskInstanceStarted,
+    envelope,
+)
+from couture_common.events.run import TryOutcome
 from couture_common.settings import Settings
 from couture_gateway.app import create_app
 from couture_gateway.readmodels.migrations import open_readmodels
@@ -33,7 +45,9 @@ from couture_gateway.readmodels.projector import Projector, position_after
 START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def dag_spec(dag_id: str, *, tags: Sequence[str] = (), owner: str = "airflow", paused_at_creation: bool = True) -> DagSpec:
+def dag_spec(
+    dag_id: str, *, tags: Sequence[str] = (), owner: str = "airflow", paused_at_creation: bool = True
+) -> DagSpec:
     return DagSpec(
         dag_id=dag_id,
         fileloc=f"/dags/{dag_id}.py",
@@ -44,7 +58,9 @@ def dag_spec(dag_id: str, *, tags: Sequence[str] = (), owner: str = "airflow", p
         is_paused_upon_creation=paused_at_creation,
         tasks=(
             TaskSpec(task_id="extract", operator="BashOperator", owner=owner),
-            TaskSpec(task_id="transform", operator="PythonOperator", upstream=("extract",), owner=owner, retries=2),
+            TaskSpec(
+                task_id="transform", operator="PythonOperator", upstream=("extract",), owner=owner, retries=2
+            ),
             TaskSpec(task_id="load", operator="BashOperator", upstream=("transform",), owner=owner),
         ),
     )
@@ -57,12 +73,15 @@ class Harness:
     projector: Projector
     settings: Settings
     token: str
+    versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    async def request(self, method: str, url: str, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
+    async def request(
+        self, method: str, url: str, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
         return await self.client.request(method, url, headers={**self.auth, **(headers or {})}, **kw)
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -85,7 +104,8 @@ class Harness:
 
     async def add_dag(self, dag_id: str, **kwargs: Any) -> DagSpec:
         spec = dag_spec(dag_id, **kwargs)
-        version = f"{abs(hash(dag_id)):064d}"[:64]
+        version = hashlib.sha256(dag_id.encode()).hexdigest()
+        self.versions[dag_id] = version
         await self.append(
             DagParsed(dag_id=dag_id, version=version, spec=spec),
             DagFileProcessed(fileloc=spec.fileloc, version=version, dag_ids=(dag_id,)),
@@ -94,6 +114,53 @@ class Harness:
         blob.parent.mkdir(parents=True, exist_ok=True)
         blob.write_text(f"# the source of {dag_id}\n")
         return spec
+
+    async def accept_run(self, dag_id: str, run_id: str, logical_date: datetime = START) -> None:
+        """The scheduler's side of a trigger: the run is created on the DAG's version."""
+        await self.append(
+            DagRunCreated(
+                dag_id=dag_id,
+                run_id=run_id,
+                run_type="manual",
+                logical_date=logical_date,
+                data_interval_start=logical_date,
+                data_interval_end=logical_date + timedelta(days=1),
+                dag_version=self.versions[dag_id],
+            ),
+            actor="service:scheduler",
+        )
+
+    async def run_task(
+        self, dag_id: str, run_id: str, task_id: str, outcome: TryOutcome, *, try_number: int = 1
+    ) -> None:
+        """One try of a task from scheduling to its result, as the scheduler and executor log it."""
+        began = START + timedelta(minutes=try_number)
+        await self.append(
+            TaskInstanceScheduled(dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number),
+            TaskInstanceQueued(
+                dag_id=dag_id, run_id=run_id, task_id=task_id, try_number=try_number, max_tries=2
+            ),
+            TaskInstanceStarted(
+                dag_id=dag_id,
+                run_id=run_id,
+                task_id=task_id,
+                try_number=try_number,
+                hostname="worker-1",
+                pid=4242,
+                executor_id="executor-1",
+                start_date=began,
+            ),
+            TaskInstanceFinished(
+                dag_id=dag_id,
+                run_id=run_id,
+                task_id=task_id,
+                try_number=try_number,
+                state=outcome,
+                start_date=began,
+                end_date=began + timedelta(seconds=30),
+            ),
+            actor="service:executor",
+        )
 
     async def logged(self, event_type: type[Event]) -> list[Any]:
         """Every payload of ``event_type`` in the log, oldest first."""
@@ -122,7 +189,9 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-                answer = await client.post("/auth/token", json={"username": "superadmin", "password": "couture@123"})
+                answer = await client.post(
+                    "/auth/token", json={"username": "superadmin", "password": "couture@123"}
+                )
                 assert answer.status_code == 201, answer.text
                 yield Harness(client, log, projector, settings, answer.json()["access_token"])
     finally:
@@ -139,7 +208,8 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 async def test_every_api_route_but_token_health_and_version_requires_a_bearer_token(harness: Harness) -> None:
     app_routes = [
-        r for r in harness.client._transport.app.routes  # type: ignore[attr-defined]
+        r
+        for r in harness.client._transport.app.routes  # type: ignore[attr-defined]
         if getattr(r, "path", "").startswith("/api/")
     ]
     open_paths = {"/api/v2/monitor/health", "/api/v2/version"}
@@ -155,15 +225,21 @@ async def test_every_api_route_but_token_health_and_version_requires_a_bearer_to
 
 
 async def test_token_from_form_encoded_credentials_works_and_wrong_password_is_401(harness: Harness) -> None:
-    good = await harness.client.post("/auth/token", data={"username": "superadmin", "password": "couture@123"})
+    good = await harness.client.post(
+        "/auth/token", data={"username": "superadmin", "password": "couture@123"}
+    )
     assert good.status_code == 201
     token = good.json()["access_token"]
-    assert (await harness.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"})).status_code == 200
+    assert (
+        await harness.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"})
+    ).status_code == 200
 
     bad = await harness.client.post("/auth/token", json={"username": "superadmin", "password": "nope"})
     assert bad.status_code == 401
     assert bad.json() == {"detail": "Invalid username or password"}
-    unknown = await harness.client.post("/auth/token", json={"username": "mallory", "password": "couture@123"})
+    unknown = await harness.client.post(
+        "/auth/token", json={"username": "mallory", "password": "couture@123"}
+    )
     assert unknown.status_code == 401
 
 
@@ -182,7 +258,9 @@ async def test_tampered_unsigned_and_expired_tokens_are_refused(harness: Harness
     payload = json.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     forged_claims = _b64({**payload, "sub": "someone-else"})
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{claims}."
-    issuer = TokenIssuer(load_or_create_signing_key(signing_key_path(harness.settings.home)), ttl=timedelta(minutes=5))
+    issuer = TokenIssuer(
+        load_or_create_signing_key(signing_key_path(harness.settings.home)), ttl=timedelta(minutes=5)
+    )
     expired = issuer.issue("superadmin", ("Admin",), now=datetime.now(UTC) - timedelta(hours=1))
     foreign = TokenIssuer(load_or_create_signing_key(harness.settings.home / "other.pem")).issue(
         "superadmin", ("Admin",), now=datetime.now(UTC)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from couture_common.events import DagPausedSet
 from test_gateway import Harness, harness
+
+from couture_common.events import DagPausedSet
 
 __all__ = ["harness"]
 
@@ -72,7 +73,9 @@ async def test_unpausing_a_dag_appends_the_event_and_reads_back_at_once(harness:
 
 async def test_patch_dag_refuses_other_fields_and_bad_bodies(harness: Harness) -> None:
     await harness.add_dag("etl")
-    masked = await harness.patch("/api/v2/dags/etl", params={"update_mask": "description"}, json={"is_paused": True})
+    masked = await harness.patch(
+        "/api/v2/dags/etl", params={"update_mask": "description"}, json={"is_paused": True}
+    )
     assert masked.status_code == 400
     no_field = await harness.patch("/api/v2/dags/etl", json={"paused": True})
     assert no_field.status_code == 422
