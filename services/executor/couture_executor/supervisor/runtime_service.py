@@ -7,6 +7,7 @@ the try's result in one batch, so a try's XComs and its outcome enter the log to
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ from couture_executor.domain.config_view import ConfigView
 from couture_executor.domain.run_view import RunView
 from couture_executor.domain.tries import TryResult
 from couture_executor.supervisor.offset_gate import OffsetGate
+
+logger = logging.getLogger(__name__)
 
 #: How long a variable or connection lookup waits for the config view to catch up with the log.
 CONFIG_CATCH_UP_TIMEOUT = 30.0
@@ -87,6 +90,10 @@ class RuntimeService:
             return Reply(ok=True, value=await self._answer(channel, request))
         except (LookupError, ValueError, TimeoutError) as exc:
             return Reply(ok=False, error=str(exc))
+        except Exception as exc:
+            # The task gets an error it can handle; the cause (a log outage...) is the operator's to see.
+            logger.exception("cannot answer %s for %s", type(request).__name__, channel.actor)
+            return Reply(ok=False, error=f"the executor could not serve this request ({type(exc).__name__})")
 
     async def _answer(self, channel: TryChannel, request: TaskRequest) -> object:
         match request:

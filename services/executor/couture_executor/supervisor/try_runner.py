@@ -84,28 +84,12 @@ class TryRunner:
         """Run the try to its end and append its result; ``started`` is awaited once it is on the log."""
         key = TryKey.of(command)
         log_path = Path(try_log_path(self._logs_path, key))
-        try:
-            dag_file = self._dag_files.local_path(command.fileloc, command.dag_version)
-        except DagFileMismatchError as exc:
-            _append_to_task_log(log_path, self._now(), str(exc))
-            await self._finish(command, failure(str(exc)), start_date=None, pushes=[])
-            await started()
-            return
-        spec = TrySpec(
-            command=command,
-            dag_file=str(dag_file),
-            dags_folder=str(self._dags_folder),
-            log_path=str(log_path),
-            hostname=self._hostname,
-        )
         supervisor_end, task_end = socket.socketpair()
         try:
-            process = await self._zygote.fork(spec, task_end)
-        except ZygoteError as exc:
+            process = await self._fork(command, log_path, task_end)
+        except (DagFileMismatchError, ZygoteError) as exc:
             supervisor_end.close()
-            message = f"The executor could not start a task process: {exc}"
-            _append_to_task_log(log_path, self._now(), message)
-            await self._finish(command, failure(message), start_date=None, pushes=[])
+            await self._fail_unstarted(command, log_path, exc)
             await started()
             return
         finally:
@@ -117,13 +101,7 @@ class TryRunner:
             await self._appender.append([envelope(started_event, actor=self._actor)])
             await started()
             channel = TryChannel(command)
-            serving = asyncio.create_task(self._serve(channel, supervisor_end))
-            returncode = await self._wait_for_exit(running)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(DRAIN_TIMEOUT):
-                    await asyncio.shield(serving)
-            serving.cancel()
-            result = self._result(running, channel, returncode)
+            result = await self._supervise(running, channel, supervisor_end)
             if channel.result is None:
                 _append_to_task_log(log_path, self._now(), result.error or "")
             await self._finish(command, result, start_date=start_date, pushes=channel.pushes)
@@ -134,6 +112,37 @@ class TryRunner:
         finally:
             supervisor_end.close()
             del self.running[key]
+
+    async def _fork(self, command: ExecuteTask, log_path: Path, task_end: socket.socket) -> TaskProcess:
+        dag_file = self._dag_files.local_path(command.fileloc, command.dag_version)
+        spec = TrySpec(
+            command=command,
+            dag_file=str(dag_file),
+            dags_folder=str(self._dags_folder),
+            log_path=str(log_path),
+            hostname=self._hostname,
+        )
+        return await self._zygote.fork(spec, task_end)
+
+    async def _fail_unstarted(self, command: ExecuteTask, log_path: Path, error: Exception) -> None:
+        if isinstance(error, ZygoteError):
+            message = f"The executor could not start a task process: {error}"
+        else:
+            message = str(error)
+        _append_to_task_log(log_path, self._now(), message)
+        await self._finish(command, failure(message), start_date=None, pushes=[])
+
+    async def _supervise(self, running: RunningTry, channel: TryChannel, sock: socket.socket) -> TryResult:
+        """Answer the task process until it exits (or is stopped); what it reported, or why it ended."""
+        serving = asyncio.create_task(self._serve(channel, sock))
+        try:
+            returncode = await self._wait_for_exit(running)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DRAIN_TIMEOUT):
+                    await asyncio.shield(serving)
+        finally:
+            serving.cancel()
+        return self._result(running, channel, returncode)
 
     def stop(self, key: TryKey, reason: str, *, retry: bool) -> bool:
         """End a running try: SIGTERM now, SIGKILL after the grace period. False when it is not running."""
