@@ -29,24 +29,7 @@ class DagPlan:
     has_depends_on_past: bool
 
     def descendants(self, task_id: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(self.downstream[task_id])
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                stack.extend(self.downstream[current])
-        return seen
-
-    def ancestors(self, task_id: str) -> set[str]:
-        seen: set[str] = set()
-        stack = list(self.upstream[task_id])
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.add(current)
-                stack.extend(self.upstream[current])
-        return seen
+        return _reachable(task_id, self.downstream)
 
 
 def build_plan(spec: DagSpec) -> DagPlan:
@@ -66,7 +49,8 @@ def build_plan(spec: DagSpec) -> DagPlan:
                 raise ValueError(f"task {task.task_id!r}: upstream {up!r} is not a task of {spec.dag_id!r}")
             downstream[up].append(task.task_id)
     upstream = {t.task_id: tuple(dict.fromkeys(t.upstream)) for t in spec.tasks}
-    plan = DagPlan(
+    downstream_ids = {k: tuple(dict.fromkeys(v)) for k, v in downstream.items()}
+    return DagPlan(
         spec=spec,
         timetable=timetable_for(spec.schedule),
         restriction=TimeRestriction(
@@ -76,15 +60,24 @@ def build_plan(spec: DagSpec) -> DagPlan:
         ),
         tasks=tasks,
         upstream=upstream,
-        downstream={k: tuple(dict.fromkeys(v)) for k, v in downstream.items()},
+        downstream=downstream_ids,
         order=_topological_order(spec.dag_id, upstream),
         leaves=frozenset(k for k, v in downstream.items() if not v),
         trigger_rule=rules,
-        priority={},
+        priority=_effective_priorities(tasks, upstream, downstream_ids),
         has_depends_on_past=any(t.depends_on_past or t.wait_for_downstream for t in spec.tasks),
     )
-    plan.priority.update(_effective_priorities(plan))
-    return plan
+
+
+def _reachable(start: str, edges: dict[str, tuple[str, ...]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(edges[start])
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(edges[current])
+    return seen
 
 
 def _topological_order(dag_id: str, upstream: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
@@ -108,14 +101,20 @@ def _topological_order(dag_id: str, upstream: dict[str, tuple[str, ...]]) -> tup
     return tuple(order)
 
 
-def _effective_priorities(plan: DagPlan) -> dict[str, int]:
+def _effective_priorities(
+    tasks: dict[str, TaskSpec],
+    upstream: dict[str, tuple[str, ...]],
+    downstream: dict[str, tuple[str, ...]],
+) -> dict[str, int]:
+    """Airflow's weight rules: a task's own weight plus its descendants' (downstream, the default)
+    or its ancestors' (upstream), or its own alone (absolute)."""
     weights: dict[str, int] = {}
-    for task_id, task in plan.tasks.items():
+    for task_id, task in tasks.items():
         if task.weight_rule == "absolute":
             related: set[str] = set()
         elif task.weight_rule == "upstream":
-            related = plan.ancestors(task_id)
+            related = _reachable(task_id, upstream)
         else:
-            related = plan.descendants(task_id)
-        weights[task_id] = task.priority_weight + sum(plan.tasks[t].priority_weight for t in related)
+            related = _reachable(task_id, downstream)
+        weights[task_id] = task.priority_weight + sum(tasks[t].priority_weight for t in related)
     return weights
