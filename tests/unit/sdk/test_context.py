@@ -150,3 +150,23 @@ def test_conf_reads_airflow_environment_settings(monkeypatch: pytest.MonkeyPatch
     conf = _context(_hourly_dag())["conf"]
     assert conf.getboolean("core", "dags_are_paused_at_creation") is False  # type: ignore[attr-defined]
     assert conf.get("core", "missing", fallback="x") == "x"  # type: ignore[attr-defined]
+
+
+def test_weekday_cron_neighbours_skip_the_weekend() -> None:
+    with DAG("weekdays", schedule="0 6 * * 1-5", start_date=datetime(2024, 1, 1)) as dag:
+        EmptyOperator(task_id="t")
+    monday = datetime(2024, 3, 11, 6, tzinfo=UTC)
+    context = build_context(
+        dag,
+        dag.tasks[0],
+        run_id="scheduled__2024-03-11T06:00:00+00:00",
+        run_type="scheduled",
+        logical_date=monday,
+        data_interval_start=monday,
+        data_interval_end=monday + timedelta(days=1),
+        conf=None,
+        try_number=1,
+        max_tries=0,
+        external_trigger=False,
+    )
+    assert (context["prev_ds"], context["next_ds"]) == ("2024-03-08", "2024-03-12")
