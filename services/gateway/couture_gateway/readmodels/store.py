@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from couture_gateway.readmodels import tables
 from couture_gateway.readmodels.rowset import KEYS, Change, Row, RowSet, Scope
 
-# Keeps each IN list well under SQLite's and asyncpg's bound-parameter limits.
-_CHUNK = 400
+# Keeps each query well under SQLite's bound-parameter and expression-depth limits (and asyncpg's).
+_CHUNK = 200
+_OR_SIZES = (1, 8, 64, _CHUNK)
 _TABLES = {t.name: t for t in tables.metadata.sorted_tables}
 
 
@@ -30,21 +31,49 @@ async def load(conn: AsyncConnection, scopes: Iterable[Scope]) -> RowSet:
         grouped[(scope.table, scope.columns)].add(scope.values)
     rows = RowSet()
     for (table_name, columns), values in grouped.items():
-        table = _TABLES[table_name]
         ordered = sorted(values)
         for start in range(0, len(ordered), _CHUNK):
             chunk = ordered[start : start + _CHUNK]
-            if len(columns) == 1:
-                where = table.c[columns[0]].in_([v[0] for v in chunk])
-            else:
-                where = sa.tuple_(*(table.c[c] for c in columns)).in_(chunk)
-            result = await conn.execute(sa.select(table).where(where))
+            query, params = _scope_query(table_name, columns, chunk)
+            result = await conn.execute(query, params)
             found: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
             for row in result.mappings():
                 found[tuple(row[c] for c in columns)].append(dict(row))
             for value in chunk:
                 rows.add_loaded(Scope(table_name, columns, value), found.get(value, ()))
     return rows
+
+
+def _scope_query(
+    table_name: str, columns: tuple[str, ...], chunk: list[tuple[Any, ...]]
+) -> tuple[sa.Select[Any], dict[str, Any]]:
+    if len(columns) == 1:
+        return _in_query(table_name, columns[0]), {"values": [v[0] for v in chunk]}
+    # Padded with repeats to a few fixed sizes, so the statement is compiled and prepared once each.
+    size = next(n for n in _OR_SIZES if n >= len(chunk))
+    padded = chunk + [chunk[-1]] * (size - len(chunk))
+    params = {f"v{i}_{j}": value for i, values in enumerate(padded) for j, value in enumerate(values)}
+    return _or_query(table_name, columns, size), params
+
+
+@functools.cache
+def _in_query(table_name: str, column: str) -> sa.Select[Any]:
+    table = _TABLES[table_name]
+    return sa.select(table).where(table.c[column].in_(sa.bindparam("values", expanding=True)))
+
+
+@functools.cache
+def _or_query(table_name: str, columns: tuple[str, ...], size: int) -> sa.Select[Any]:
+    # OR of equalities, not a row-value IN: SQLite scans the whole table for the latter.
+    table = _TABLES[table_name]
+    return sa.select(table).where(
+        sa.or_(
+            *(
+                sa.and_(*(table.c[c] == sa.bindparam(f"v{i}_{j}") for j, c in enumerate(columns)))
+                for i in range(size)
+            )
+        )
+    )
 
 
 async def write(conn: AsyncConnection, rows: RowSet) -> None:
