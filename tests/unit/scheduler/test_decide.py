@@ -515,7 +515,8 @@ def test_decide_output_folded_back_is_never_emitted_again() -> None:
     payloads = [r.envelope.payload for r in log.records]
     finished_runs = of_type(payloads, DagRunFinished)
     assert len(finished_runs) >= 20 and {e.state for e in finished_runs} == {"success"}
-    assert of_type(payloads, KillTask) and of_type(payloads, TaskInstanceStateDecided)
+    assert of_type(payloads, KillTask)
+    assert of_type(payloads, TaskInstanceStateDecided)
 
 
 def test_marking_a_running_task_success_kills_its_try_and_ignores_its_late_result() -> None:
