@@ -96,6 +96,7 @@ with DAG("etl", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     PythonOperator(task_id="noop", python_callable=lambda: None)
     PythonOperator(task_id="remember", python_callable=remember)
     DagOperator(task_id="trigger", run_dag_id="report", python_callable=order)
+    BashOperator(task_id="nap", bash_command="sleep 0.5")
     BashOperator(task_id="skip", bash_command="echo skipping; exit 99")
     BashOperator(task_id="sleep", bash_command="sleep 300 & echo $! > {{ params.pid_file }}; wait")
 """
@@ -109,10 +110,12 @@ class Executor:
     version: str
     service: ExecutorService
 
-    def command(self, task_id: str, *, try_number: int = 1, max_tries: int = 0, **fields: Any) -> ExecuteTask:
+    def command(
+        self, task_id: str, *, try_number: int = 1, max_tries: int = 0, run_id: str = RUN_ID, **fields: Any
+    ) -> ExecuteTask:
         return ExecuteTask(
             dag_id="etl",
-            run_id=RUN_ID,
+            run_id=run_id,
             task_id=task_id,
             try_number=try_number,
             max_tries=max_tries,
@@ -345,6 +348,40 @@ async def test_a_task_process_killed_by_sigkill_fails_with_the_signal(executor: 
 
     assert finished.state == "failed"
     assert finished.error == "Task process was killed by SIGKILL (9) before it reported a result"
+
+
+async def test_no_more_tries_run_at_once_than_the_executor_has_slots(executor: Executor) -> None:
+    run_ids = [f"manual__{i}" for i in range(6)]
+    await executor.send(*(executor.command("nap", run_id=run_id) for run_id in run_ids))
+    for run_id in run_ids:
+        await wait_for_finish_in(executor, run_id)
+
+    running, most = 0, 0
+    for event in await executor.of_task("nap"):
+        running += isinstance(event, TaskInstanceStarted) - isinstance(event, TaskInstanceFinished)
+        most = max(most, running)
+    assert most == executor.settings.executor_slots == 4
+
+
+async def wait_for_finish_in(executor: Executor, run_id: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not [
+        e for e in await executor.events() if isinstance(e, TaskInstanceFinished) and e.run_id == run_id
+    ]:
+        assert time.monotonic() < deadline, f"run {run_id} did not finish"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_lost_fork_server_is_replaced_and_tries_go_on(executor: Executor) -> None:
+    [zygote] = [
+        p for p in psutil.Process().children() if "couture_executor.adapters.zygote" in " ".join(p.cmdline())
+    ]
+    zygote.kill()
+    zygote.wait(5)
+
+    await executor.send(executor.command("hello"))
+
+    assert (await executor.finished("hello")).state == "success"
 
 
 async def test_a_redelivered_command_for_a_finished_try_does_not_run_again(executor: Executor) -> None:
