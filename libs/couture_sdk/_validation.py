@@ -18,8 +18,8 @@ def check_key(value: object, *, field: str) -> str:
         raise TypeError(f"{field} must be a string, got {type(value).__name__}")
     if not value or len(value) > _KEY_MAX or not _KEY.match(value):
         raise ValueError(
-            f"{field} {value!r} must be 1 to {_KEY_MAX} characters made of letters, digits, "
-            "dashes, dots and underscores"
+            f"{field} must be 1 to {_KEY_MAX} characters made of letters, digits, dashes, dots "
+            f"and underscores, got {value!r}"
         )
     return value
 

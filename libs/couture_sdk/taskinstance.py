@@ -72,6 +72,8 @@ class TaskInstance:
         return f"<TaskInstance: {self.dag_id}.{self.task_id} {self.run_id} [{self.state}]>"
 
     def xcom_push(self, key: str, value: Any, execution_date: datetime | None = None) -> None:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"XCom key of task '{self.task_id}' must be a non-empty string, got {key!r}")
         if execution_date is not None:
             raise ValueError("xcom_push does not take execution_date: XComs belong to the running DAG run")
         try:

@@ -88,8 +88,8 @@ def test_positional_arguments_are_refused() -> None:
         ({"depends_on_past": "yes"}, TypeError, "depends_on_past of task 't' must be bool"),
         ({"on_failure_callback": 5}, TypeError, "on_failure_callback of task 't' must be callable"),
         ({"start_date": "2024"}, TypeError, "start_date of task 't' must be a datetime"),
-        ({"task_id": "bad id"}, ValueError, "task_id 'bad id' must be"),
-        ({"pool": "no spaces allowed"}, ValueError, "pool of task 't'"),
+        ({"task_id": "bad id"}, ValueError, r"task_id must be 1 to 250 characters .*, got 'bad id'"),
+        ({"pool": "no spaces allowed"}, ValueError, r"pool of task 't' must be .*, got 'no spaces allowed'"),
         ({"email": 5}, TypeError, "email of task 't' must be a string or a list of strings"),
     ],
 )

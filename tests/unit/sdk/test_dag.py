@@ -77,7 +77,7 @@ def test_concurrency_is_the_old_name_of_max_active_tasks() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"dag_id": "has space"}, "dag_id 'has space' must be"),
+        ({"dag_id": "has space"}, r"dag_id must be .*, got 'has space'"),
         ({"dag_id": 7}, "dag_id must be a string"),
         ({"dag_id": "d", "catchup": "no"}, "catchup of DAG 'd' must be bool"),
         ({"dag_id": "d", "max_active_runs": 0}, "max_active_runs of DAG 'd' must be >= 1"),
