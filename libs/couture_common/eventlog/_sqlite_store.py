@@ -225,7 +225,7 @@ def _record(tp: TopicPartition, row: tuple[Any, ...]) -> Record:
         id=id_,
         type=type_,
         version=event.VERSION,
-        time=_EPOCH + timedelta(microseconds=time),
+        time=_EPOCH + _MICROSECOND * time,
         key=key,
         actor=actor,
         payload=event,

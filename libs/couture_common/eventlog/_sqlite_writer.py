@@ -37,6 +37,7 @@ from couture_common.topics import TopicSpec
 
 logger = logging.getLogger(__name__)
 
+_WAL_SIZE_LIMIT = 64 * 1024 * 1024
 _DELETE_OLDER = "DELETE FROM events WHERE topic = ? AND time < ?"
 
 #: Most jobs one transaction takes, so one flood of appends cannot hold a huge transaction open.
@@ -115,6 +116,8 @@ class Writer:
         try:
             conn = connect(self._path, read_only=False)
             conn.execute(f"PRAGMA synchronous = {self._sync.upper()}")
+            # After a checkpoint the -wal file shrinks back to this size instead of keeping its peak.
+            conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
             create_schema(conn, self._path, self._topics)
             self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
             self._ends = load_ends(conn)
@@ -161,20 +164,27 @@ class Writer:
             if data_version != self._data_version:
                 self._ends = load_ends(conn)
                 self._data_version = data_version
+            # A lone job needs no savepoint: the transaction itself is its all-or-nothing.
+            shared = len(batch) > 1
             for pending in batch:
-                conn.execute("SAVEPOINT job")
+                if shared:
+                    conn.execute("SAVEPOINT job")
                 try:
                     result, ends = self._apply(conn, pending.job, staged)
                 except sqlite3.IntegrityError as exc:
-                    conn.execute("ROLLBACK TO job")
+                    conn.execute("ROLLBACK TO job" if shared else "ROLLBACK")
                     outcomes.append((pending, None, self._explain(conn, pending.job, exc)))
                 else:
                     staged.update(ends)
                     outcomes.append((pending, result, None))
-                conn.execute("RELEASE job")
-            if staged:
-                conn.executemany(UPSERT_END, [(tp.topic, tp.partition, end) for tp, end in staged.items()])
-            conn.execute("COMMIT")
+                if shared:
+                    conn.execute("RELEASE job")
+            if conn.in_transaction:
+                if staged:
+                    conn.executemany(
+                        UPSERT_END, [(tp.topic, tp.partition, end) for tp, end in staged.items()]
+                    )
+                conn.execute("COMMIT")
         except Exception as exc:
             logger.exception("event log write to %s failed; its transaction was rolled back", self._path)
             self._recover(conn)

@@ -190,23 +190,15 @@ class SqliteEventLog:
         else:
             self._readers.shutdown()
 
-    # Internals used by SqliteConsumer.
+    # Used by SqliteConsumer, its partner in this module.
 
-    @property
-    def notifier(self) -> ChangeNotifier:
-        return self._notifier
-
-    @property
-    def groups(self) -> ConsumerGroups:
-        return self._groups
-
-    async def read(
+    async def _read(
         self, group: str | None, positions: Sequence[tuple[TopicPartition, int | None]], max_records: int
     ) -> ReadResult:
         """Records after ``positions``; a None position is the group's committed offset (or 0)."""
         return await self._read_off_loop(_read_from, group, positions, max_records)
 
-    def committed(self, group: str | None, tp: TopicPartition) -> int:
+    def _committed(self, group: str | None, tp: TopicPartition) -> int:
         if group is None:
             return 0
         self._require_open()
@@ -214,10 +206,10 @@ class SqliteEventLog:
         with self._meta_lock:
             return committed_offset(self._meta, group, tp)
 
-    async def commit(self, group: str, offsets: dict[TopicPartition, int]) -> None:
+    async def _commit(self, group: str, offsets: dict[TopicPartition, int]) -> None:
         await self._write(CommitJob(group, offsets))
 
-    def forget(self, consumer: SqliteConsumer) -> None:
+    def _forget(self, consumer: SqliteConsumer) -> None:
         with self._lock:
             self._consumers.discard(consumer)
 
@@ -362,14 +354,14 @@ class SqliteConsumer:
     async def _poll(self, max_records: int, timeout: float | None) -> list[Record]:
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
-        notifier = self._log.notifier
+        notifier = self._log._notifier
         while True:
             self._check_open()
             since = notifier.snapshot(self._topics)
             assignment, seeks = self._assignment, self._seeks
             for tp in [tp for tp in self._positions if tp not in assignment]:
                 del self._positions[tp]
-            result = await self._log.read(self._group, self._read_order(assignment), max_records)
+            result = await self._log._read(self._group, self._read_order(assignment), max_records)
             self._check_open()
             if self._assignment is not assignment or self._seeks != seeks:
                 continue
@@ -396,7 +388,7 @@ class SqliteConsumer:
         self._check_assigned(tp)
         position = self._positions.get(tp)
         if position is None:
-            position = self._positions[tp] = self._log.committed(self._group, tp)
+            position = self._positions[tp] = self._log._committed(self._group, tp)
         return position
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
@@ -404,7 +396,7 @@ class SqliteConsumer:
         _check_offset(tp, offset)
         self._positions[tp] = offset
         self._seeks += 1
-        self._log.notifier.notify([tp.topic])
+        self._log._notifier.notify([tp.topic])
 
     async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
         self._check_open()
@@ -418,7 +410,7 @@ class SqliteConsumer:
                 _check_offset(tp, offset)
             chosen = dict(offsets)
         if chosen:
-            await self._log.commit(self._group, chosen)
+            await self._log._commit(self._group, chosen)
 
     async def close(self) -> None:
         self.shut()
@@ -429,9 +421,9 @@ class SqliteConsumer:
             return
         self._closed = True
         if self._group is not None:
-            self._log.groups.leave(self._group, self)
-        self._log.forget(self)
-        self._log.notifier.notify(self._topics)
+            self._log._groups.leave(self._group, self)
+        self._log._forget(self)
+        self._log._notifier.notify(self._topics)
 
     def _check_open(self) -> None:
         if self._closed:
