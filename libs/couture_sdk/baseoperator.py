@@ -30,6 +30,7 @@ _CALLBACKS = (
 )
 
 
+@functools.cache
 def _init_parameters(cls: type) -> tuple[frozenset[str], frozenset[str]]:
     """Names every ``__init__`` in the class's MRO accepts, and those without a default."""
     names: set[str] = set()
