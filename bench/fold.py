@@ -242,6 +242,7 @@ def bench_decide(active_runs: int) -> None:
     full = time.perf_counter() - began
     for event in out:
         apply(state, stamp(event, now))
+    running = len(state.running)
     steady = []
     transforms = [(run_no, i) for i in range(TASKS - 2) for run_no in range(active_runs)]
     for n, (run_no, i) in enumerate(transforms[: 8 * 250]):
@@ -262,7 +263,7 @@ def bench_decide(active_runs: int) -> None:
         for event in out:
             apply(state, stamp(event, now))
     print(
-        f"decide with {active_runs:,} active runs ({len(state.running):,} tries running): "
+        f"decide with {active_runs:,} active runs ({running:,} tries running): "
         f"{full * 1000:.1f} ms with every run touched (a restart); "
         f"{statistics.median(steady) * 1000:.2f} ms median, "
         f"{sorted(steady)[int(len(steady) * 0.99)] * 1000:.2f} ms p99 per call "
