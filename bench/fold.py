@@ -244,7 +244,7 @@ def bench_decide(active_runs: int) -> None:
         apply(state, stamp(event, now))
     running = len(state.running)
     steady = []
-    transforms = [(run_no, i) for i in range(TASKS - 2) for run_no in range(active_runs)]
+    transforms = [(run_no, i) for run_no in range(active_runs) for i in range(TASKS - 2)]
     for n, (run_no, i) in enumerate(transforms[: 8 * 250]):
         dag_id, run_id = f"dag_{run_no % DAGS}", f"manual__{run_no}"
         try_number = state.run(dag_id, run_id).tis[f"transform_{i}"].try_number  # type: ignore[union-attr]
