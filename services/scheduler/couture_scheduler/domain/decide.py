@@ -1,9 +1,13 @@
 """``decide(state, now, policy) -> events``: what the scheduler does next, as events to append.
 
-Pure apart from draining the state's attention bookkeeping (touched runs, due timers, pending
-kills): no I/O, no clock. Only runs touched since the last decide, and those a timer names
-(retries, SLAs, dagrun_timeout), are evaluated, so a call stays cheap with thousands of runs.
-Appending the answer and folding it back makes the next decide return none of it again.
+No I/O, no clock, deterministic. Only runs touched since the last decide, and those a timer
+names (retries, SLAs, dagrun_timeout, liveness), are evaluated, so a call stays cheap with
+thousands of runs; to know which, decide drains the state's attention bookkeeping (touched runs,
+due timers, pending kills).
+
+The caller's contract: append the answer, fold it back, decide again. Folded back, nothing in an
+answer is decided again. If the append fails, rebuild the state from the log before the next
+decide: the fold re-derives everything decide drained.
 """
 
 from __future__ import annotations
