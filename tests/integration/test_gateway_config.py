@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from couture_common.events import ConnectionSet, DagImportFailed, PoolSet, VariableSet
 from test_gateway import Harness, harness
+
+from couture_common.events import ConnectionSet, DagImportFailed, PoolSet, VariableSet
 
 __all__ = ["harness"]
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from couture_common.events import TaskInstancesCleared, TaskInstanceStateSet, XComPushed
 from test_gateway import START, Harness, harness
+
+from couture_common.events import TaskInstancesCleared, TaskInstanceStateSet, XComPushed
 
 __all__ = ["harness"]
 

@@ -81,6 +81,8 @@ def create_app(
         version="2",
         summary="Airflow's public REST API v2 under /api/v2; Couture's own endpoints under /api/couture.",
         lifespan=lifespan,
+        # Airflow's operation ids are the route names (get_dags, trigger_dag_run...).
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.gateway = Gateway(
         log=log,
