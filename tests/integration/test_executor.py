@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sys
 import textwrap
 import time
 from collections.abc import AsyncIterator
@@ -421,6 +422,52 @@ async def test_stopping_the_executor_ends_running_tries_for_a_retry(executor: Ex
     assert finished.state == "up_for_retry"
     assert finished.error == "The executor stopped before the task finished"
     assert_gone(int(pid_file.read_text()))
+
+
+EXECUTOR_PROCESS = """
+import asyncio, sys
+from pathlib import Path
+from couture_common.eventlog.sqlite import SqliteEventLog
+from couture_common.settings import Settings
+from couture_executor.adapters.dag_files import BlobDagFileStore
+from couture_executor.app import ExecutorService
+
+async def main():
+    settings = Settings()
+    log = SqliteEventLog(Path(sys.argv[1]), sync="normal")
+    await log.start()
+    service = ExecutorService(
+        log, settings, dag_file_store=BlobDagFileStore(settings.blobs_path), executor_id="doomed"
+    )
+    await service.start()
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_try_stops_when_its_executor_process_dies(executor: Executor) -> None:
+    await executor.service.stop()
+    env = {
+        **os.environ,
+        "COUTURE_HOME": str(executor.settings.home),
+        "COUTURE_FERNET_KEY": executor.settings.fernet_key or "",
+    }
+    doomed = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", EXECUTOR_PROCESS, str(executor.log.path), env=env
+    )
+    pid_file = executor.dag_file.parent / "orphan.pid"
+    try:
+        await executor.send(executor.command("sleep", conf={"pid_file": str(pid_file)}))
+        started = await executor.started("sleep")
+        assert started.executor_id == "doomed"
+        await wait_for_file(pid_file)
+    finally:
+        doomed.kill()
+        await doomed.wait()
+
+    assert_gone(started.pid)
+    assert_gone(int(read(pid_file)))
 
 
 async def wait_for_file(path: Path, timeout: float = 10) -> None:

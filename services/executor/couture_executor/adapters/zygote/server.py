@@ -160,10 +160,11 @@ def _fork(
     # Objects that exist now are never collected in the child: the collector would touch every
     # one of them and copy the pages the fork shares.
     gc.freeze()
+    zygote_pid = os.getpid()
     pid = os.fork()
     if pid == 0:
         forget_zygote_state()
-        run_task_process(request.spec, task_socket, dags)
+        run_task_process(request.spec, task_socket, dags, zygote_pid)
     task_socket.close()
     responses.sendall(frame(Forked(request.request_id, pid)))
 

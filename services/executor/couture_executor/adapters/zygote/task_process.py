@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import logging
 import os
@@ -21,6 +22,9 @@ from couture_executor.domain.tries import TryResult, failure
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 
 log = logging.getLogger("couture.task")
+
+#: linux/prctl.h
+PR_SET_PDEATHSIG = 1
 
 
 class TaskTerminated(BaseException):
@@ -41,13 +45,16 @@ def _stop_on_sigterm(task: Any) -> None:
     signal.signal(signal.SIGTERM, on_sigterm)
 
 
-def run_task_process(spec: TrySpec, task_socket: socket.socket, dags: dict[str, Any] | BaseException) -> None:
+def run_task_process(
+    spec: TrySpec, task_socket: socket.socket, dags: dict[str, Any] | BaseException, zygote_pid: int
+) -> None:
     """Never returns: the process ends with ``os._exit`` so no inherited zygote state is torn down."""
     exit_code = 0
     try:
         os.setsid()
         for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGALRM):
             signal.signal(signum, signal.SIG_DFL)
+        _stop_with_zygote(zygote_pid)
         _redirect_output(Path(spec.log_path))
         runtime = SocketTaskRuntime(task_socket)
         result = _run(spec, runtime, dags)
@@ -60,6 +67,16 @@ def run_task_process(spec: TrySpec, task_socket: socket.socket, dags: dict[str, 
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
         os._exit(exit_code)
+
+
+def _stop_with_zygote(zygote_pid: int) -> None:
+    """SIGTERM this process when the zygote dies, which it does when the executor dies: a try
+    nobody supervises any more must not run on unseen (its retry would run beside it)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != zygote_pid:
+        raise SystemExit("the executor stopped before this task process started")
 
 
 def _redirect_output(log_path: Path) -> None:
