@@ -134,7 +134,7 @@ def _forget_request(state: SchedulerState, dag_id: str, run_id: str) -> bool:
     return True
 
 
-def _run_created(state: SchedulerState, e: DagRunCreated, time: datetime) -> bool:
+def _run_created(state: SchedulerState, e: DagRunCreated, _: datetime) -> bool:
     dag = state.dag(e.dag_id)
     plan = dag.plans.get(e.dag_version)
     if e.run_id in dag.runs or plan is None:
@@ -151,7 +151,6 @@ def _run_created(state: SchedulerState, e: DagRunCreated, time: datetime) -> boo
         conf=e.conf,
         dag_version=e.dag_version,
         external_trigger=e.external_trigger,
-        queued_at=time,
         ignore_paused=e.ignore_paused,
     )
     for task in plan.spec.tasks:

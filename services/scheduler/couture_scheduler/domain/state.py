@@ -80,7 +80,6 @@ class DagRun:
         "external_trigger",
         "ignore_paused",
         "logical_date",
-        "queued_at",
         "run_id",
         "run_type",
         "skips_from",
@@ -100,7 +99,6 @@ class DagRun:
         conf: dict[str, Any],
         dag_version: str,
         external_trigger: bool,
-        queued_at: datetime,
         ignore_paused: bool = False,
     ) -> None:
         self.dag_id = dag_id
@@ -114,7 +112,6 @@ class DagRun:
         self.external_trigger = external_trigger
         #: ``couture dags test``: this run proceeds while its DAG is paused.
         self.ignore_paused = ignore_paused
-        self.queued_at = queued_at
         self.start_date: datetime | None = None
         self.end_date: datetime | None = None
         self.tis: dict[str, TaskInstance] = {}
