@@ -178,3 +178,9 @@ def test_a_bad_schedule_names_the_field_at_fault(schedule: ScheduleSpec, field: 
 def test_intervals_are_utc_without_fold_artifacts() -> None:
     start, _ = due_intervals(cron("0 0 1 */3 *"), utc(2024, 8, 1), start=utc(2024, 1, 15), catchup=False)[0]
     assert start == utc(2024, 4, 1) and start.fold == 0 and start.utcoffset() == timedelta(0)
+
+
+def test_cron_and_timedelta_schedules_are_periodic_none_and_once_are_not() -> None:
+    assert cron("0 0 * * *").periodic and delta(60).periodic
+    assert not timetable_for(ScheduleSpec(kind="none")).periodic
+    assert not timetable_for(ScheduleSpec(kind="once")).periodic
