@@ -67,7 +67,9 @@ def batches(size: int, count: int) -> list[list[Envelope]]:
     return [[next(source) for _ in range(size)] for _ in range(count)]
 
 
-async def appender(log: SqliteEventLog, work: list[list[Envelope]], until: float, latencies: list[float]) -> int:
+async def appender(
+    log: SqliteEventLog, work: list[list[Envelope]], until: float, latencies: list[float]
+) -> int:
     written = 0
     for batch in work:
         if time.perf_counter() >= until:
@@ -115,7 +117,7 @@ async def replay_rate(folder: Path, count: int) -> tuple[float, float]:
     return filled, read / elapsed
 
 
-def percentile(values: list[float], q: float) -> float:
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
@@ -148,7 +150,9 @@ async def main(seconds: float, replay_events: int) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=1.5, help="duration of each append figure")
     parser.add_argument("--replay-events", type=int, default=200_000, help="events to replay")
     args = parser.parse_args()

@@ -4,6 +4,11 @@ An adapter's test module subclasses :class:`EventLogContract` once and implement
 suite then proves that adapter. Tests talk to the port only and assume nothing an adapter may do
 differently: group assignments are checked for shape (disjoint, complete, even), not for which
 member got which partition, and rebalances are awaited by polling, as a Kafka consumer needs.
+
+    from contract.eventlog_contract import EventLogContract   # tests/ is on pytest's sys.path
+
+    class TestKafkaEventLogContract(EventLogContract):
+        def make_log(self, topics): ...   # a log on this test's own topics of the real broker
 """
 
 from __future__ import annotations

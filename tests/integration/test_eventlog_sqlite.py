@@ -148,7 +148,8 @@ async def test_in_process_appends_wake_polls_without_waiting_for_the_file_watch(
         await waiting
         latencies.append(time.perf_counter() - appended_at)
 
-    assert sorted(latencies)[2] < 0.005, f"wake-up latencies {latencies}"
+    # The file watch alone takes 20-40 ms; the writer's own wake-up is well under a millisecond.
+    assert sorted(latencies)[2] < 0.01, f"wake-up latencies {latencies}"
 
 
 async def test_a_poll_on_another_event_loop_wakes_on_append(log: SqliteEventLog) -> None:
