@@ -319,7 +319,7 @@ async def test_execution_timeout_kills_the_task(executor: Executor) -> None:
     assert finished.state == "failed"
     assert finished.error == "Task exceeded execution_timeout of 1 s"
     assert time.monotonic() - started < 10
-    assert_gone(int(pid_file.read_text()))
+    assert_gone(int(read(pid_file)))
 
 
 async def test_kill_task_stops_a_sleeping_bash_task_and_its_children(executor: Executor) -> None:
@@ -336,8 +336,7 @@ async def test_kill_task_stops_a_sleeping_bash_task_and_its_children(executor: E
 
     assert finished.state == "failed"
     assert finished.error == "Task was killed: marked failed by alice"
-    assert_gone(int(pid_file.read_text()))
-    assert_gone(started.pid)
+    assert_gone(int(read(pid_file)), started.pid)
     assert "Received SIGTERM: stopping the task" in read(Path(started.log_path or ""))
     assert (beat.pid, beat.try_number, beat.executor_id) == (started.pid, 1, "executor-1")
 
@@ -421,7 +420,7 @@ async def test_stopping_the_executor_ends_running_tries_for_a_retry(executor: Ex
     finished = await executor.finished("sleep", timeout=1)
     assert finished.state == "up_for_retry"
     assert finished.error == "The executor stopped before the task finished"
-    assert_gone(int(pid_file.read_text()))
+    assert_gone(int(read(pid_file)))
 
 
 EXECUTOR_PROCESS = """
@@ -466,8 +465,7 @@ async def test_a_try_stops_when_its_executor_process_dies(executor: Executor) ->
         doomed.kill()
         await doomed.wait()
 
-    assert_gone(started.pid)
-    assert_gone(int(read(pid_file)))
+    assert_gone(started.pid, int(read(pid_file)))
 
 
 async def wait_for_file(path: Path, timeout: float = 10) -> None:
@@ -481,17 +479,23 @@ def read(path: Path) -> str:
     return path.read_text() if path.exists() else ""
 
 
-def assert_gone(pid: int, timeout: float = 5) -> None:
+def assert_gone(*pids: int, timeout: float = 5) -> None:
+    """Every process in ``pids`` ends within ``timeout``; survivors are killed, then reported."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return
-        except psutil.NoSuchProcess:
-            return
+    alive = set(pids)
+    while alive and time.monotonic() < deadline:
+        alive = {pid for pid in alive if is_running(pid)}
         time.sleep(0.05)
-    os.kill(pid, 9)
-    raise AssertionError(f"process {pid} is still running")
+    for pid in alive:
+        os.kill(pid, 9)
+    assert not alive, f"processes {sorted(alive)} were still running"
+
+
+def is_running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 DAG_FILE = textwrap.dedent(DAG_FILE)
