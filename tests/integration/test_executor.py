@@ -398,6 +398,17 @@ async def test_a_redelivered_command_for_a_finished_try_does_not_run_again(execu
     assert len([e for e in await executor.of_task("hello") if isinstance(e, TaskInstanceStarted)]) == 1
 
 
+async def test_the_registrys_copy_of_a_version_runs_after_the_file_changed(executor: Executor) -> None:
+    blob = executor.settings.blobs_path / "dags" / f"{executor.version}.py"
+    blob.parent.mkdir(parents=True)
+    blob.write_text(DAG_FILE)
+    executor.dag_file.write_text("raise RuntimeError('the new version is broken')\n")
+
+    await executor.send(executor.command("hello"))
+
+    assert (await executor.finished("hello")).state == "success"
+
+
 async def test_a_dag_file_changed_since_its_version_is_never_run(executor: Executor) -> None:
     executor.dag_file.write_text(DAG_FILE + "\n# edited\n")
     await executor.send(executor.command("hello"))
