@@ -1,0 +1,227 @@
+"""Airflow's official Python client (apache-airflow-client 3.x) against the gateway over HTTP.
+
+The gateway runs in-process under uvicorn on a loopback port, on its own thread and event loop,
+with a real SQLite event log, read models and projector. Every call must deserialize in the
+client, whose models validate answers strictly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import socket
+import threading
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import airflow_client.client as af
+import httpx
+import pytest
+import uvicorn
+from cryptography.fernet import Fernet
+
+from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
+from couture_common.eventlog.sqlite import SqliteEventLog
+from couture_common.events import DagFileProcessed, DagImportFailed, DagParsed, Event, envelope
+from couture_common.settings import Settings
+from couture_gateway.app import create_app
+from couture_gateway.readmodels.migrations import open_readmodels
+from couture_gateway.readmodels.projector import Projector, position_after
+
+T = TypeVar("T")
+
+
+@dataclass
+class Gateway:
+    url: str
+    loop: asyncio.AbstractEventLoop
+    log: SqliteEventLog
+    projector: Projector
+    settings: Settings
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the gateway's own event loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
+
+    def append(self, *events: Event) -> None:
+        async def go() -> None:
+            records = await self.log.append([envelope(e, actor="service:test") for e in events])
+            await self.projector.wait_for(position_after(records), timeout=10)
+
+        self.run(go())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Gateway]:
+    settings = Settings(home=tmp_path, fernet_key=Fernet.generate_key().decode())
+    port = _free_port()
+    ready: list[Gateway] = []
+    started = threading.Event()
+    loop = asyncio.new_event_loop()
+    servers: list[uvicorn.Server] = []
+
+    async def serve() -> None:
+        (tmp_path / "data").mkdir()
+        log = SqliteEventLog(tmp_path / "data" / "events.db", sync="normal")
+        await log.start()
+        engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'readmodels.db'}")
+        projector = Projector(engine, log)
+        await projector.start()
+        projecting = asyncio.create_task(projector.run())
+        app = create_app(log=log, engine=engine, settings=settings, projector=projector)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        servers.append(server)
+        ready.append(Gateway(f"http://127.0.0.1:{port}", loop, log, projector, settings))
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        started.set()
+        try:
+            await serving
+        finally:
+            projecting.cancel()
+            await asyncio.gather(projecting, return_exceptions=True)
+            await projector.close()
+            await engine.dispose()
+            await log.close()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(30), "the gateway did not start"
+    try:
+        yield ready[0]
+    finally:
+        servers[0].should_exit = True
+        thread.join(30)
+        loop.close()
+
+
+@pytest.fixture
+def client(gateway: Gateway) -> Iterator[af.ApiClient]:
+    answer = httpx.post(
+        f"{gateway.url}/auth/token", json={"username": "superadmin", "password": "couture@123"}
+    )
+    assert answer.status_code == 201
+    configuration = af.Configuration(host=gateway.url, access_token=answer.json()["access_token"])
+    with af.ApiClient(configuration) as api_client:
+        yield api_client
+
+
+def _seed_dag(gateway: Gateway, dag_id: str) -> None:
+    spec = DagSpec(
+        dag_id=dag_id,
+        fileloc=f"/dags/{dag_id}.py",
+        schedule=ScheduleSpec(kind="cron", cron="0 0 * * *", display="@daily"),
+        start_date=datetime(2024, 1, 1, tzinfo=UTC),
+        tags=("sales",),
+        tasks=(
+            TaskSpec(task_id="extract", operator="BashOperator", execution_timeout=90.5),
+            TaskSpec(task_id="load", operator="PythonOperator", upstream=("extract",)),
+        ),
+    )
+    version = hashlib.sha256(dag_id.encode()).hexdigest()
+    gateway.append(
+        DagParsed(dag_id=dag_id, version=version, spec=spec),
+        DagFileProcessed(fileloc=spec.fileloc, version=version, dag_ids=(dag_id,)),
+        DagImportFailed(
+            fileloc="/dags/broken.py", version="b" * 64, stacktrace="SyntaxError: invalid syntax"
+        ),
+    )
+    blob = gateway.settings.blobs_path / "dags" / f"{version}.py"
+    blob.parent.mkdir(parents=True, exist_ok=True)
+    blob.write_text("from airflow import DAG\n")
+
+
+def test_dags_runs_and_tasks_through_the_official_client(gateway: Gateway, client: af.ApiClient) -> None:
+    _seed_dag(gateway, "etl")
+    dags = af.DAGApi(client)
+    listed = dags.get_dags(limit=10, order_by=["dag_id"])
+    assert [d.dag_id for d in listed.dags] == ["etl"]
+    assert listed.total_entries == 1
+    dag = dags.get_dag("etl")
+    assert dag.is_paused is True
+    assert [t.name for t in dag.tags] == ["sales"]
+    assert dags.patch_dag("etl", af.DAGPatchBody(is_paused=False)).is_paused is False
+    assert dags.get_dag("etl").is_paused is False
+    assert dags.get_dag_details("etl").catchup is True
+    assert dags.get_dag_tags().tags == ["sales"]
+
+    tasks = af.TaskApi(client).get_tasks("etl")
+    assert [t.task_id for t in tasks.tasks] == ["extract", "load"]
+    timeout = tasks.tasks[0].execution_timeout
+    assert timeout is not None
+    assert (timeout.seconds, timeout.microseconds) == (90, 500000)
+
+    runs = af.DagRunApi(client)
+    run = runs.trigger_dag_run(
+        "etl",
+        af.TriggerDAGRunPostBody(
+            dag_run_id="from_client", logical_date=datetime(2024, 2, 1, tzinfo=UTC), conf={"rows": 10}
+        ),
+    )
+    assert (run.dag_run_id, run.state.value, run.conf) == ("from_client", "queued", {"rows": 10})
+    listed_runs = runs.get_dag_runs("etl")
+    assert [r.dag_run_id for r in listed_runs.dag_runs] == ["from_client"]
+    assert runs.get_dag_run("etl", "from_client").run_type.value == "manual"
+    batch = runs.get_list_dag_runs_batch("~", af.DAGRunsBatchBody(dag_ids=["etl"]))
+    assert batch.total_entries == 1
+    with pytest.raises(af.ApiException) as conflict:
+        runs.trigger_dag_run("etl", af.TriggerDAGRunPostBody(dag_run_id="from_client"))
+    assert conflict.value.status == 409
+
+    stats = af.DagStatsApi(client).get_dag_stats(dag_ids=["etl"])
+    assert stats.dags[0].dag_id == "etl"
+    assert af.DagSourceApi(client).get_dag_source("etl").content == "from airflow import DAG\n"
+    assert af.TaskInstanceApi(client).get_task_instances("~", "~").task_instances == []
+    assert af.EventLogApi(client).get_event_logs(dag_id="etl").total_entries >= 1
+
+
+def test_config_monitoring_and_errors_through_the_official_client(
+    gateway: Gateway, client: af.ApiClient
+) -> None:
+    _seed_dag(gateway, "etl")
+    variables = af.VariableApi(client)
+    created = variables.post_variable(af.VariableBody(key="db_password", value="hunter2"))
+    assert created.value == "***"
+    variables.post_variable(af.VariableBody(key="region", value="eu"))
+    assert [v.key for v in variables.get_variables().variables] == ["db_password", "region"]
+    assert variables.get_variable("region").value == "eu"
+
+    pools = af.PoolApi(client)
+    pools.post_pool(af.PoolBody(name="spark", slots=4))
+    assert [p.name for p in pools.get_pools().pools] == ["default_pool", "spark"]
+    assert pools.get_pool("spark").open_slots == 4
+
+    connections = af.ConnectionApi(client)
+    connections.post_connection(
+        af.ConnectionBody(connection_id="warehouse", conn_type="postgres", host="db", password="s3cr3t")
+    )
+    fetched = connections.get_connection("warehouse")
+    assert (fetched.host, fetched.password) == ("db", None)
+
+    errors = af.ImportErrorApi(client).get_import_errors()
+    assert [e.filename for e in errors.import_errors] == ["/dags/broken.py"]
+    assert af.VersionApi(client).get_version().version
+    assert af.MonitorApi(client).get_health().metadatabase.status == "healthy"
+
+    with pytest.raises(af.ApiException) as missing:
+        af.DAGApi(client).get_dag("nope")
+    assert missing.value.status == 404
+
+
+def test_the_client_without_a_token_is_refused(gateway: Gateway) -> None:
+    with af.ApiClient(af.Configuration(host=gateway.url)) as anonymous:
+        with pytest.raises(af.ApiException) as refused:
+            af.DAGApi(anonymous).get_dags()
+        assert refused.value.status == 401
+        assert af.VersionApi(anonymous).get_version().version
