@@ -6,6 +6,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+
 from couture_common.events import (
     DagParsed,
     DagRunCreated,
@@ -213,12 +215,12 @@ async def test_clearing_runs_the_task_again_and_ignores_the_cleared_try(models: 
     )
 
     ti = await models.one(task_instance, task_id="extract")
-    assert (ti["state"], ti["try_number"]) == ("restarting", 1)
+    assert (ti["state"], ti["try_number"], ti["max_tries"], ti["start_date"]) == (None, 1, 2, None)
     run = await models.one(dag_run, run_id=RUN)
     assert (run["state"], run["end_date"], run["clear_number"]) == ("queued", None, 1)
 
     await models.given(first[3])
-    assert (await models.one(task_instance, task_id="extract"))["state"] == "restarting"
+    assert (await models.one(task_instance, task_id="extract"))["state"] is None
 
     await models.given(*a_try("extract", 2, "success"))
     assert (await models.one(task_instance, task_id="extract"))["state"] == "success"
@@ -234,7 +236,7 @@ async def test_marking_a_run_failed_fails_running_tasks_and_skips_the_rest(model
         "extract": "failed",
         "load": "skipped",
     }
-    assert (await models.one(task_instance_try, task_id="extract"))["state"] == "running"
+    assert (await models.one(task_instance_try, task_id="extract"))["state"] == "failed"
     assert (await models.one(dag_run, run_id=RUN))["state"] == "failed"
     entry = (await models.rows(event_log))[-1]
     assert (entry["event"], json.loads(entry["extra"])) == ("dag_run.set_state", {"state": "failed"})
@@ -331,3 +333,37 @@ async def test_an_sla_miss_is_recorded_once_per_task_instance(models: ReadModels
 
     assert await models.rows(sla_miss) == [first]
     assert first["deadline"] == T0 + timedelta(hours=1)
+
+
+async def test_a_run_that_ends_early_skips_its_unfinished_tasks(models: ReadModels) -> None:
+    await a_created_run(models)
+    await models.given(*a_try("extract", 1))
+    await models.given(DagRunFinished(dag_id="etl", run_id=RUN, state="failed", reason="dagrun_timeout"))
+
+    assert {t["task_id"]: t["state"] for t in await models.rows(task_instance)} == {
+        "extract": "success",
+        "load": "skipped",
+    }
+
+
+async def test_late_events_of_a_deleted_run_leave_nothing_behind(models: ReadModels) -> None:
+    await a_created_run(models)
+    running = a_try("extract", 1)
+    await models.given(*running[:3])
+    await models.given(DagRunDeleted(dag_id="etl", run_id=RUN), actor="user:alice")
+
+    await models.given(running[3], pushed(1, "return_value", "1"))
+
+    for table in (dag_run, task_instance, task_instance_try, xcom):
+        assert await models.rows(table) == [], table.name
+
+
+async def test_a_task_that_starts_after_the_run_gets_no_instance(models: ReadModels) -> None:
+    later = spec()
+    tasks = (later.tasks[0], msgspec.structs.replace(later.tasks[1], start_date=T0 + timedelta(days=30)))
+    await models.given(
+        DagParsed(dag_id="etl", version="v1", spec=msgspec.structs.replace(later, tasks=tasks))
+    )
+    await models.given(created())
+
+    assert [t["task_id"] for t in await models.rows(task_instance)] == ["extract"]

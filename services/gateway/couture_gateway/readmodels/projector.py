@@ -123,10 +123,12 @@ class Projector:
         """Read-your-writes: return once every partition in ``position`` is applied up to there.
 
         After ``records = await log.append(...)``, ``await projector.wait_for(position_after(records),
-        timeout=5)`` guarantees the next query sees those events. Raises ``TimeoutError``.
+        timeout=5)`` guarantees the next query sees those events. Partitions of topics the read
+        models are not folded from (audit, task-queue...) are ignored. Raises ``TimeoutError``.
         """
+        projected = {tp: offset for tp, offset in position.items() if tp.topic in PROJECTED_TOPICS}
         async with asyncio.timeout(timeout), self._applied_changed:
-            await self._applied_changed.wait_for(lambda: self._reached(position))
+            await self._applied_changed.wait_for(lambda: self._reached(projected))
 
     def _reached(self, position: Mapping[TopicPartition, int]) -> bool:
         return all(self._stored.get(tp, 0) >= offset for tp, offset in position.items())

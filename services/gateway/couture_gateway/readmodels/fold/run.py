@@ -12,6 +12,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
+from couture_common.clock import ensure_utc
 from couture_common.events import (
     DagRunCreated,
     DagRunDeleted,
@@ -43,8 +44,9 @@ from couture_gateway.readmodels.tables import (
 )
 
 FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
-#: States the scheduler may still settle without running the task.
-_UNSTARTED = frozenset({None, "scheduled", "up_for_retry", "up_for_reschedule", "restarting"})
+#: States the scheduler may still settle without running the task (as its own fold allows).
+_UNSTARTED = frozenset({None, "scheduled", "up_for_retry"})
+_IN_FLIGHT = frozenset({"queued", "running"})
 
 # try_phase: how far the current try got.
 SCHEDULED, QUEUED, RUNNING, DONE = 1, 2, 3, 4
@@ -56,6 +58,9 @@ def run_scopes(event: Any) -> list[Scope]:
     scopes = _of_run(event.dag_id, event.run_id)
     if isinstance(event, DagRunCreated):
         return [*scopes, Scope(dag_version.name, ("dag_id", "version"), (event.dag_id, event.dag_version))]
+    if isinstance(event, TaskInstancesCleared):
+        # The run's version is only known once its row is read: load them all (clears are rare).
+        return [*scopes, Scope(dag_version.name, ("dag_id",), (event.dag_id,))]
     return scopes
 
 
@@ -156,11 +161,21 @@ def created(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
     version = rows.get(dag_version, (event.dag_id, event.dag_version))
     if version is None:
         return
-    # Every task of the run's DAG version gets an instance with no state, as in Airflow.
+    # Every task of the run's DAG version gets an instance with no state, as in Airflow, except a
+    # task that starts after, or ended before, this run's logical date.
     for task in version["spec"]["tasks"]:
+        start, end = _spec_date(task.get("start_date")), _spec_date(task.get("end_date"))
+        if start is not None and start > event.logical_date:
+            continue
+        if end is not None and end < event.logical_date:
+            continue
         ti_key = (event.dag_id, event.run_id, task["task_id"], -1)
         if rows.get(task_instance, ti_key) is None:
             rows.put(task_instance, _new_ti(ti_key, task))
+
+
+def _spec_date(value: str | None) -> datetime | None:
+    return None if value is None else ensure_utc(datetime.fromisoformat(value))
 
 
 def rejected(rows: RowSet, event: DagRunRejected, ctx: Context) -> None:
@@ -186,13 +201,18 @@ def started(rows: RowSet, event: DagRunStarted, ctx: Context) -> None:
 
 def finished(rows: RowSet, event: DagRunFinished, ctx: Context) -> None:
     run = rows.get(dag_run, (event.dag_id, event.run_id))
-    if run is not None and run["state"] in ("queued", "running"):
-        rows.update(dag_run, run, state=event.state, end_date=ctx.time, last_scheduling_decision=ctx.time)
+    if run is None or run["state"] not in ("queued", "running"):
+        return
+    rows.update(dag_run, run, state=event.state, end_date=ctx.time, last_scheduling_decision=ctx.time)
+    # A run that ended early (dagrun_timeout, deadlock) skips what had not finished, as Airflow does.
+    for ti in rows.where(task_instance, dag_id=event.dag_id, run_id=event.run_id):
+        if ti["state"] not in FINISHED:
+            _settle(rows, ti, "skipped", ctx)
 
 
 def state_set(rows: RowSet, event: DagRunStateSet, ctx: Context) -> None:
     run = rows.get(dag_run, (event.dag_id, event.run_id))
-    if run is not None:
+    if run is not None and run["state"] != event.state:
         ended = event.state in FINISHED
         rows.update(dag_run, run, state=event.state, end_date=ctx.time if ended else None)
         if ended:
@@ -210,7 +230,7 @@ def _mark_unfinished(rows: RowSet, event: DagRunStateSet, ctx: Context) -> None:
         if event.state == "success":
             state = "success"
         else:
-            state = "failed" if ti["state"] in ("queued", "running") else "skipped"
+            state = "failed" if ti["state"] in _IN_FLIGHT else "skipped"
         _settle(rows, ti, state, ctx)
 
 
@@ -223,27 +243,37 @@ def deleted(rows: RowSet, event: DagRunDeleted, ctx: Context) -> None:
 
 
 def cleared(rows: RowSet, event: TaskInstancesCleared, ctx: Context) -> None:
+    run = rows.get(dag_run, (event.dag_id, event.run_id))
     chosen = set(event.task_ids)
-    for ti in rows.where(task_instance, dag_id=event.dag_id, run_id=event.run_id):
-        if ti["task_id"] in chosen:
-            # The current try is closed: its late result must not undo the clear.
+    if run is not None:
+        version = rows.get(dag_version, (event.dag_id, run["dag_version"])) if run["dag_version"] else None
+        retries = {t["task_id"]: t["retries"] for t in version["spec"]["tasks"]} if version else {}
+        for ti in rows.where(task_instance, dag_id=event.dag_id, run_id=event.run_id):
+            if ti["task_id"] not in chosen:
+                continue
+            task_retries = retries.get(ti["task_id"])
+            # The current try is closed, so its late result cannot undo the clear; tries keep
+            # counting and the task gets its full retries again.
             rows.update(
                 task_instance,
                 ti,
-                state="restarting" if ti["state"] == "running" else None,
+                state=None,
                 try_phase=DONE,
+                start_date=None,
+                end_date=None,
+                duration=None,
+                max_tries=ti["max_tries"] if task_retries is None else ti["try_number"] + task_retries,
             )
-    run = rows.get(dag_run, (event.dag_id, event.run_id))
-    if event.reset_dag_run and run is not None:
-        rows.update(
-            dag_run,
-            run,
-            state="queued",
-            start_date=None,
-            end_date=None,
-            last_scheduling_decision=None,
-            clear_number=run["clear_number"] + 1,
-        )
+        if event.reset_dag_run and run["state"] in FINISHED:
+            rows.update(
+                dag_run,
+                run,
+                state="queued",
+                start_date=None,
+                end_date=None,
+                last_scheduling_decision=None,
+                clear_number=run["clear_number"] + 1,
+            )
     audit.record(
         rows,
         ctx,
@@ -285,15 +315,19 @@ def _new_ti(key: tuple[str, str, str, int], task: dict[str, Any] | None = None) 
     }
 
 
-def _ti(rows: RowSet, event: Any) -> Row:
+def _ti(rows: RowSet, event: Any) -> Row | None:
+    """The instance an event names; None when its run is gone (a late event after a delete)."""
     key = (event.dag_id, event.run_id, event.task_id, event.map_index)
-    return rows.get(task_instance, key) or _new_ti(key)
+    found = rows.get(task_instance, key)
+    if found is not None:
+        return found
+    return None if rows.get(dag_run, key[:2]) is None else _new_ti(key)
 
 
 def _advance(rows: RowSet, event: Any, phase: int, **changes: Any) -> Row | None:
     """Move the instance to ``phase`` of ``event.try_number``, unless it is already there or past."""
     ti = _ti(rows, event)
-    if (event.try_number, phase) <= (ti["try_number"], ti["try_phase"]):
+    if ti is None or (event.try_number, phase) <= (ti["try_number"], ti["try_phase"]):
         return None
     if event.try_number > ti["try_number"]:
         ti = {
@@ -388,6 +422,8 @@ def ti_started(rows: RowSet, event: TaskInstanceStarted, ctx: Context) -> None:
 
 def ti_finished(rows: RowSet, event: TaskInstanceFinished, ctx: Context) -> None:
     before = _ti(rows, event)
+    if before is None:
+        return
     start = event.start_date or (before["start_date"] if before["try_number"] == event.try_number else None)
     ti = _advance(
         rows,
@@ -407,16 +443,14 @@ def ti_finished(rows: RowSet, event: TaskInstanceFinished, ctx: Context) -> None
 
 def ti_state_decided(rows: RowSet, event: TaskInstanceStateDecided, ctx: Context) -> None:
     ti = _ti(rows, event)
-    if ti["state"] in _UNSTARTED:
+    if ti is not None and ti["state"] in _UNSTARTED:
         _settle(rows, ti, event.state, ctx)
 
 
 def ti_state_set(rows: RowSet, event: TaskInstanceStateSet, ctx: Context) -> None:
-    ti = _settle(rows, _ti(rows, event), event.state, ctx)
-    try_key = (event.dag_id, event.run_id, event.task_id, event.map_index, ti["try_number"])
-    current_try = rows.get(task_instance_try, try_key)
-    if current_try is not None and current_try["state"] in ("queued", "running"):
-        _put_try(rows, ti)
+    ti = _ti(rows, event)
+    if ti is not None and ti["state"] != event.state:
+        ti = _settle(rows, ti, event.state, ctx)
     audit.record(
         rows,
         ctx,
@@ -425,7 +459,7 @@ def ti_state_set(rows: RowSet, event: TaskInstanceStateSet, ctx: Context) -> Non
         run_id=event.run_id,
         task_id=event.task_id,
         map_index=event.map_index,
-        try_number=ti["try_number"],
+        try_number=ti["try_number"] if ti else None,
         extra={"state": event.state},
     )
 
@@ -433,15 +467,18 @@ def ti_state_set(rows: RowSet, event: TaskInstanceStateSet, ctx: Context) -> Non
 def _settle(rows: RowSet, ti: Row, state: str, ctx: Context) -> Row:
     """Airflow's ``set_state`` to a finished state; the current try takes no later result."""
     start = ti["start_date"] or ctx.time
-    new = {
-        **ti,
-        "state": state,
-        "try_phase": DONE,
-        "start_date": start,
-        "end_date": ctx.time,
-        "duration": _duration(start, ctx.time),
-    }
-    rows.put(task_instance, new)
+    new = rows.update(
+        task_instance,
+        ti,
+        state=state,
+        try_phase=DONE,
+        start_date=start,
+        end_date=ctx.time,
+        duration=_duration(start, ctx.time),
+    )
+    if ti["state"] in _IN_FLIGHT:
+        # The try in flight ends here too (the scheduler kills it).
+        _put_try(rows, new)
     return new
 
 
@@ -449,7 +486,8 @@ def _settle(rows: RowSet, ti: Row, state: str, ctx: Context) -> Row:
 
 
 def xcom_pushed(rows: RowSet, event: XComPushed, ctx: Context) -> None:
-    if event.try_number < _ti(rows, event)["try_number"]:
+    ti = _ti(rows, event)
+    if ti is None or event.try_number < ti["try_number"]:
         return
     _drop_earlier_xcoms(rows, event)
     rows.put(
@@ -478,7 +516,7 @@ def _drop_earlier_xcoms(rows: RowSet, event: TaskInstanceStarted | XComPushed) -
 
 def sla_missed(rows: RowSet, event: SlaMissed, ctx: Context) -> None:
     key = (event.dag_id, event.run_id, event.task_id, event.map_index)
-    if rows.get(sla_miss, key) is None:
+    if rows.get(dag_run, key[:2]) is not None and rows.get(sla_miss, key) is None:
         rows.put(
             sla_miss,
             {
