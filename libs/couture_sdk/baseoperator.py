@@ -30,9 +30,14 @@ _CALLBACKS = (
 )
 
 
-@functools.cache
+_INIT_PARAMETERS: dict[type, tuple[frozenset[str], frozenset[str]]] = {}
+
+
 def _init_parameters(cls: type) -> tuple[frozenset[str], frozenset[str]]:
     """Names every ``__init__`` in the class's MRO accepts, and those without a default."""
+    cached = _INIT_PARAMETERS.get(cls)
+    if cached is not None:
+        return cached
     names: set[str] = set()
     required: set[str] = set()
     for klass in reversed(cls.__mro__):
@@ -47,7 +52,8 @@ def _init_parameters(cls: type) -> tuple[frozenset[str], frozenset[str]]:
                 required.add(p.name)
             else:
                 required.discard(p.name)
-    return frozenset(names), frozenset(required)
+    _INIT_PARAMETERS[cls] = (frozenset(names), frozenset(required))
+    return _INIT_PARAMETERS[cls]
 
 
 def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
