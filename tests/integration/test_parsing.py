@@ -168,7 +168,9 @@ async def test_a_syntax_error_is_an_import_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.py"
     path.write_text("from airflow import DAG\ndag = DAG('x',\n")
     result = await _parse(path)
-    assert "SyntaxError" in (result.error or "")
+    assert result.error is not None
+    assert f'File "{path}", line 2' in result.error
+    assert "SyntaxError: '(' was never closed" in result.error
 
 
 async def test_sys_exit_in_a_dag_file_is_an_import_error(tmp_path: Path) -> None:

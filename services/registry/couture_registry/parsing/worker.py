@@ -19,12 +19,16 @@ from couture_sdk.loading import load_dags_from_file
 
 
 def describe_error(exc: BaseException, path: Path) -> str:
-    """The traceback from the DAG file's first frame on, leaving out our loader's frames; an error
-    raised after the file ran (a cycle) is its one-line ``Type: message``, as Airflow shows it."""
+    """The traceback from the DAG file's first frame on, leaving out our loader's frames. A syntax
+    error shows where it is; an error raised after the file ran (a cycle) is its one-line
+    ``Type: message``, as Airflow shows it."""
     tb: TracebackType | None = exc.__traceback__
     target = str(path)
     while tb is not None and tb.tb_frame.f_code.co_filename != target:
         tb = tb.tb_next
+    if isinstance(exc, SyntaxError):
+        # Python's own rendering shows the file, the line and a caret under the fault.
+        return "".join(traceback.format_exception_only(type(exc), exc))
     if tb is None:
         return f"{type(exc).__name__}: {exc}"
     return "".join(traceback.format_exception(type(exc), exc, tb))
