@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import socket
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -66,7 +67,6 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
     settings = Settings(home=tmp_path, fernet_key=Fernet.generate_key().decode())
     port = _free_port()
     ready: list[Gateway] = []
-    started = threading.Event()
     loop = asyncio.new_event_loop()
     servers: list[uvicorn.Server] = []
 
@@ -82,12 +82,8 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         servers.append(server)
         ready.append(Gateway(f"http://127.0.0.1:{port}", loop, log, projector, settings))
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        started.set()
         try:
-            await serving
+            await server.serve()
         finally:
             projecting.cancel()
             await asyncio.gather(projecting, return_exceptions=True)
@@ -97,7 +93,10 @@ def gateway(tmp_path: Path) -> Iterator[Gateway]:
 
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
-    assert started.wait(30), "the gateway did not start"
+    deadline = time.monotonic() + 30
+    while not (servers and servers[0].started):
+        assert thread.is_alive() and time.monotonic() < deadline, "the gateway did not start"
+        time.sleep(0.01)
     try:
         yield ready[0]
     finally:

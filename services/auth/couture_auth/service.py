@@ -6,13 +6,12 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from couture_common.eventlog import Consumer, EventLog
-from couture_common.events import envelope
-from couture_common.topics import AUTH
-
 from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirectory, fold, seed_events
 from couture_auth.passwords import hash_password, verify_password
 from couture_auth.tokens import DEFAULT_TTL, TokenIssuer, TokenVerifier, load_or_create_signing_key
+from couture_common.eventlog import Consumer, EventLog
+from couture_common.events import envelope
+from couture_common.topics import AUTH
 
 ACTOR = "service:auth"
 

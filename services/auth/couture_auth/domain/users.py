@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 import msgspec
+
 from couture_common.events import Event, UserCreated, UserPasswordChanged
 
 #: The account every fresh installation starts with (the user's manual names it).
