@@ -270,6 +270,16 @@ async def test_a_file_made_with_other_partition_counts_is_refused(tmp_path: Path
     await log.close()
 
 
+async def test_a_file_that_is_not_a_database_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("shopping list: milk, eggs, flour, sugar, butter, " * 40)
+
+    log = SqliteEventLog(path)
+    with pytest.raises(EventLogError, match=f"cannot use {path} as an event log"):
+        await log.start()
+    await log.close()
+
+
 # What gets into the log, and what comes out.
 
 

@@ -115,16 +115,21 @@ class Writer:
     def _run(self) -> None:
         try:
             conn = connect(self._path, read_only=False)
+        except EventLogError as exc:
+            self._refuse(exc)
+            return
+        try:
             conn.execute(f"PRAGMA synchronous = {self._sync.upper()}")
             # After a checkpoint the -wal file shrinks back to this size instead of keeping its peak.
             conn.execute(f"PRAGMA journal_size_limit = {_WAL_SIZE_LIMIT}")
             create_schema(conn, self._path, self._topics)
             self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
             self._ends = load_ends(conn)
-        except BaseException as exc:
-            with self._lock:
-                self._closed = True
-            self._ready.set_exception(exc)
+        except (sqlite3.Error, EventLogError) as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                exc = EventLogError(f"cannot use {self._path} as an event log: {exc}")
+            self._refuse(exc)
             return
         self._ready.set_result(None)
         try:
@@ -135,6 +140,11 @@ class Writer:
                     self._write(conn, batch)
         finally:
             conn.close()
+
+    def _refuse(self, error: EventLogError) -> None:
+        with self._lock:
+            self._closed = True
+        self._ready.set_exception(error)
 
     def _take(self) -> tuple[list[_Pending], bool]:
         """Wait for a job, then take every job already waiting; says whether ``stop`` was called."""

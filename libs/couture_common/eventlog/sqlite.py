@@ -8,6 +8,8 @@
 * Consumer groups are coordinated inside this instance (range assignment, rebalanced on join and
   leave); committed offsets live in the file, so they survive restarts and are shared with every
   process using it. Members in different processes do not split partitions with each other.
+* Retention is :meth:`SqliteEventLog.prune`; compacted topics keep every event here (a fold keeps
+  the newest per key either way).
 """
 
 from __future__ import annotations
@@ -183,7 +185,7 @@ class SqliteEventLog:
             consumers = list(self._consumers)
             opening = self._opening
         for consumer in consumers:
-            consumer.shut()
+            consumer._shut()
         self._notifier.notify_all()
         if opening is not None:
             await asyncio.to_thread(self._close_sync, opening)
@@ -370,10 +372,10 @@ class SqliteConsumer:
                 return result.records
             if result.error is not None:
                 raise result.error
-            wait = None if deadline is None else deadline - loop.time()
-            if wait is not None and wait <= 0:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
                 return []
-            await notifier.wait(self._topics, since, wait)
+            await notifier.wait(self._topics, since, remaining)
 
     def _read_order(self, assignment: frozenset[TopicPartition]) -> list[tuple[TopicPartition, int | None]]:
         """Partitions from a rotating start, so a full partition cannot starve the others."""
@@ -413,9 +415,9 @@ class SqliteConsumer:
             await self._log._commit(self._group, chosen)
 
     async def close(self) -> None:
-        self.shut()
+        self._shut()
 
-    def shut(self) -> None:
+    def _shut(self) -> None:
         """Leave the group (its other members take over the partitions) and end any poll."""
         if self._closed:
             return
