@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from couture_cli.commands import dags, projections, users
+from couture_cli.commands import dags, projections, standalone, users
 from couture_cli.errors import CliError
 from couture_common.eventlog.port import EventLogError
 from couture_common.settings import Settings
 
-GROUPS = (dags, projections, users)
+GROUPS = (standalone, dags, users, projections)
 
 
 def build_parser() -> argparse.ArgumentParser:

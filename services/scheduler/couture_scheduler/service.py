@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from couture_common.clock import utcnow
-from couture_common.eventlog.port import Consumer, EventLog, Record, TopicPartition
+from couture_common.eventlog.port import Consumer, EventLog, EventLogError, Record, TopicPartition
 from couture_common.events import envelope
 from couture_common.services.polling import MergedPoller
 from couture_common.topics import CONFIG, DAG, HEARTBEAT, RUN
@@ -60,6 +60,18 @@ class SchedulerService:
             self._task = None
 
     async def _run(self) -> None:
+        while True:
+            try:
+                await self._fold_and_decide()
+                return
+            except EventLogError:
+                # decide drains the state's to-do bookkeeping; after a failed append only a fresh
+                # fold of the log restores it, so rebuild rather than decide on a drifted state.
+                logger.exception("scheduler append failed; rebuilding state from the log")
+                self.state = SchedulerState()
+                await asyncio.sleep(self._tick)
+
+    async def _fold_and_decide(self) -> None:
         consumers: list[Consumer] = [
             self._log.consumer([DAG, CONFIG, HEARTBEAT]),
             self._log.consumer([RUN]),
@@ -75,11 +87,6 @@ class SchedulerService:
                 if any(_position(consumers, tp) < offset for tp, offset in waiting_for.items()):
                     continue
                 waiting_for = await self._decide_and_append()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("scheduler loop failed")
-            raise
         finally:
             await poller.close()
             for consumer in consumers:

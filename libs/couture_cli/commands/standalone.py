@@ -1,0 +1,83 @@
+"""``couture standalone``: the whole product in one process on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import uvicorn
+
+from couture_cli.errors import CliError
+from couture_common.settings import Settings
+from couture_gateway.app import create_app
+from couture_gateway.deps import CurrentUser, require_user
+from couture_registry.api import registry_router
+from couture_registry.code_bricks import CodeBrickStore
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "standalone",
+        help="Run every service in one process: UI and API on COUTURE_PORT (8080), data in COUTURE_HOME",
+    )
+    p.add_argument("--port", type=int, help="overrides COUTURE_PORT")
+    p.add_argument("--host", help="overrides COUTURE_HOST (default 127.0.0.1)")
+    p.set_defaults(handler=standalone)
+
+
+def _editor(user: CurrentUser) -> str:
+    return f"user:{user.subject}"
+
+
+async def standalone(args: argparse.Namespace, settings: Settings) -> int:
+    from couture_standalone.engine import Engine
+
+    if args.port is not None:
+        settings = settings.model_copy(update={"port": args.port})
+    if args.host is not None:
+        settings = settings.model_copy(update={"host": args.host})
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        assert engine.readmodels is not None and engine.projector is not None
+        app = create_app(
+            log=engine.log, engine=engine.readmodels, settings=settings, projector=engine.projector
+        )
+        app.include_router(
+            registry_router(
+                engine.registry,
+                CodeBrickStore.from_settings(settings),
+                can_read=require_user,
+                can_edit=_editor,
+            ),
+            prefix="/api/couture",
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+        )
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+                raise CliError(f"the gateway could not listen on {settings.host}:{settings.port}")
+            await asyncio.sleep(0.02)
+        _print_banner(settings)
+        await serving
+    finally:
+        await engine.stop()
+    return 0
+
+
+def _print_banner(settings: Settings) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    password = "the COUTURE_ADMIN_PASSWORD you set" if settings.admin_password else "couture@123"
+    print(
+        "Couture Workflow Orchestrator is running.\n"
+        f"  UI:        {base}/\n"
+        f"  REST API:  {base}/api/v2  (OpenAPI: {base}/docs)\n"
+        f"  Log in as: superadmin / {password}\n"
+        f"  DAG folder: {settings.dags_path}\n"
+        f"  Data:       {settings.home}\n"
+        "Press Ctrl+C to stop.",
+        flush=True,
+    )
