@@ -27,7 +27,7 @@ from couture_gateway.readmodels.migrations import create_projected_tables, drop_
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
 from couture_gateway.readmodels.tables import projection_offsets
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class ConcurrentProjectionError(RuntimeError):
@@ -147,7 +147,7 @@ class Projector:
                 await apply_records(conn, records)
                 await self._save_offsets(conn, position)
         except ConcurrentProjectionError:
-            log.warning("another projector applied these events first; resuming from its offsets")
+            logger.warning("another projector applied these events first; resuming from its offsets")
             await self._resume()
             return 0
         except BaseException:
