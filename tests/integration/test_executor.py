@@ -121,7 +121,7 @@ class Executor:
             try_number=try_number,
             max_tries=max_tries,
             dag_version=fields.pop("dag_version", self.version),
-            fileloc=str(self.dag_file),
+            fileloc=fields.pop("fileloc", str(self.dag_file)),
             run_type="manual",
             logical_date=T0,
             data_interval_start=T0,
@@ -407,6 +407,31 @@ async def test_the_registrys_copy_of_a_version_runs_after_the_file_changed(execu
     await executor.send(executor.command("hello"))
 
     assert (await executor.finished("hello")).state == "success"
+
+
+async def test_a_dag_file_that_fails_to_import_fails_the_try_with_the_cause_in_its_log(
+    executor: Executor,
+) -> None:
+    broken = executor.dag_file.parent / "broken.py"
+    broken.write_text("raise RuntimeError('the warehouse module is missing')\n")
+    version = hashlib.sha256(broken.read_bytes()).hexdigest()
+
+    await executor.send(executor.command("hello", fileloc=str(broken), dag_version=version))
+
+    finished = await executor.finished("hello")
+    assert finished.state == "failed"
+    assert finished.error is not None
+    assert f"The DAG file {broken} could not be loaded: the warehouse module is missing" in finished.error
+    started = await executor.started("hello")
+    assert "RuntimeError: the warehouse module is missing" in read(Path(started.log_path or ""))
+
+
+async def test_a_task_missing_from_its_dag_version_fails_the_try(executor: Executor) -> None:
+    await executor.send(executor.command("vanished"))
+
+    finished = await executor.finished("vanished")
+    assert finished.state == "failed"
+    assert finished.error == f"Task 'vanished' is not in DAG 'etl' (version {executor.version})"
 
 
 async def test_a_dag_file_changed_since_its_version_is_never_run(executor: Executor) -> None:

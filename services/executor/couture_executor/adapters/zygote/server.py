@@ -30,6 +30,7 @@ from couture_executor.adapters.zygote.protocol import (
     frame,
 )
 from couture_executor.adapters.zygote.task_process import run_task_process
+from couture_sdk.loading import load_dags_from_file, module_name_for
 
 #: Loaded DAG files kept per version; older versions are dropped first.
 DAG_CACHE_SIZE = 64
@@ -40,35 +41,41 @@ class DagLoadTimeout(TimeoutError):
 
 
 class DagCache:
-    """Loaded DAG modules per DAG version (file content hash), so a try does not import its file again."""
+    """Loaded DAG modules per DAG version (file content hash), so a try does not import its file again.
+
+    Only successful loads are kept: a failure may be passing (a slow disk, a timeout), and the next
+    try of that version deserves a fresh attempt. Evicted versions leave ``sys.modules`` too.
+    """
 
     def __init__(self, parse_timeout: float) -> None:
         self._parse_timeout = parse_timeout
-        self._loaded: OrderedDict[str, dict[str, Any] | BaseException] = OrderedDict()
+        self._loaded: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
     def get(self, spec: TrySpec) -> dict[str, Any] | BaseException:
         version = spec.command.dag_version
-        if version in self._loaded:
+        cached = self._loaded.get(version)
+        if cached is not None:
             self._loaded.move_to_end(version)
-            return self._loaded[version]
-        loaded = self._load(spec)
-        self._loaded[version] = loaded
+            return cached[1]
+        path = Path(spec.dag_file)
+        try:
+            dags = self._load(path, Path(spec.dags_folder))
+        except BaseException as exc:
+            return exc
+        self._loaded[version] = (module_name_for(path), dags)
         while len(self._loaded) > DAG_CACHE_SIZE:
-            self._loaded.popitem(last=False)
-        return loaded
+            _, (module_name, _dags) = self._loaded.popitem(last=False)
+            sys.modules.pop(module_name, None)
+        return dags
 
-    def _load(self, spec: TrySpec) -> dict[str, Any] | BaseException:
-        from couture_sdk.loading import load_dags_from_file
-
+    def _load(self, path: Path, dags_folder: Path) -> dict[str, Any]:
         def timed_out(signum: int, frame: FrameType | None) -> None:
             raise DagLoadTimeout(f"loading took longer than {self._parse_timeout} s")
 
         previous = signal.signal(signal.SIGALRM, timed_out)
         signal.setitimer(signal.ITIMER_REAL, self._parse_timeout)
         try:
-            return dict(load_dags_from_file(Path(spec.dag_file), dags_folder=Path(spec.dags_folder)))
-        except BaseException as exc:
-            return exc
+            return dict(load_dags_from_file(path, dags_folder=dags_folder))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
