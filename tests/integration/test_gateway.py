@@ -22,6 +22,7 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from couture_auth import AuthenticationFailed, AuthService
 from couture_auth.service import signing_key_path
 from couture_auth.tokens import TokenIssuer, load_or_create_signing_key
 from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
@@ -301,3 +302,27 @@ async def test_health_and_version_are_open(harness: Harness) -> None:
     version = await harness.client.get("/api/v2/version")
     assert version.status_code == 200
     assert version.json()["version"]
+
+
+async def test_superadmin_is_created_once_with_the_configured_password(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    log = SqliteEventLog(tmp_path / "data" / "events.db", sync="normal")
+    await log.start()
+    try:
+        first = AuthService(log, home=tmp_path, admin_password="first-secret")
+        await first.start()
+        await first.close()
+        restarted = AuthService(log, home=tmp_path, admin_password="changed-later")
+        await restarted.start()
+        assert await restarted.login("superadmin", "first-secret", now=datetime.now(UTC))
+        with pytest.raises(AuthenticationFailed):
+            await restarted.login("superadmin", "changed-later", now=datetime.now(UTC))
+        await restarted.close()
+
+        consumer = log.consumer(["auth"])
+        created = [r.envelope.payload for r in await consumer.poll(timeout=1)]
+        await consumer.close()
+        assert [type(e).__name__ for e in created] == ["UserCreated"]
+        assert all("first-secret" not in str(e) for e in created)
+    finally:
+        await log.close()

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import ColumnElement, String, cast, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from couture_common.clock import ensure_utc, utcnow
 from couture_common.events import DagRunDeleted, DagRunRequested, DagRunStateSet, TaskInstancesCleared
@@ -307,14 +308,17 @@ async def wait_dag_run_until_finished(
     dag_id: str,
     dag_run_id: str,
     gateway: GatewayDep,
-    conn: SessionDep,
     interval: Annotated[float, Query(gt=0, description="Seconds between state lines.")],
     result: Annotated[
         list[str] | None, Query(description="Task ids whose `return_value` XComs the last line carries.")
     ] = None,
 ) -> StreamingResponse:
-    """Stream the run's state as NDJSON, one line per ``interval``, until it is finished."""
-    await dag_run_row(conn, dag_id, dag_run_id)
+    """Stream the run's state as NDJSON, one line per ``interval``, until it is finished.
+
+    Each poll borrows a connection only for its query, so long waits hold no connection.
+    """
+    async with gateway.engine.connect() as conn:
+        await dag_run_row(conn, dag_id, dag_run_id)
 
     async def lines() -> AsyncIterator[str]:
         while True:
@@ -335,12 +339,14 @@ async def wait_dag_run_until_finished(
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-async def _run_or_none(conn: SessionDep, dag_id: str, run_id: str) -> Row | None:
+async def _run_or_none(conn: AsyncConnection, dag_id: str, run_id: str) -> Row | None:
     query = select(t.dag_run).where(t.dag_run.c.dag_id == dag_id, t.dag_run.c.run_id == run_id)
     return (await conn.execute(query)).mappings().first()
 
 
-async def _return_values(conn: SessionDep, dag_id: str, run_id: str, task_ids: list[str]) -> dict[str, Any]:
+async def _return_values(
+    conn: AsyncConnection, dag_id: str, run_id: str, task_ids: list[str]
+) -> dict[str, Any]:
     query = select(t.xcom.c.task_id, t.xcom.c.value).where(
         t.xcom.c.dag_id == dag_id,
         t.xcom.c.run_id == run_id,
