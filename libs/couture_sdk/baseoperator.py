@@ -30,72 +30,76 @@ _CALLBACKS = (
 )
 
 
-_INIT_PARAMETERS: dict[type, tuple[frozenset[str], frozenset[str]]] = {}
+_SIGNATURES: dict[Callable[..., None], tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def _init_parameters(cls: type) -> tuple[frozenset[str], frozenset[str]]:
-    """Names every ``__init__`` in the class's MRO accepts, and those without a default."""
-    cached = _INIT_PARAMETERS.get(cls)
-    if cached is not None:
-        return cached
-    names: set[str] = set()
-    required: set[str] = set()
-    for klass in reversed(cls.__mro__):
-        init = klass.__dict__.get("__init__")
-        if init is None or klass is object:
-            continue
-        for p in inspect.signature(inspect.unwrap(init)).parameters.values():
-            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            names.add(p.name)
-            if p.default is p.empty:
-                required.add(p.name)
-            else:
-                required.discard(p.name)
-    _INIT_PARAMETERS[cls] = (frozenset(names), frozenset(required))
-    return _INIT_PARAMETERS[cls]
+def _signature(init: Callable[..., None]) -> tuple[frozenset[str], frozenset[str]]:
+    """The keyword arguments one ``__init__`` names, and those of them without a default."""
+    cached = _SIGNATURES.get(init)
+    if cached is None:
+        parameters = [
+            p
+            for p in inspect.signature(init).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        names = frozenset(p.name for p in parameters)
+        cached = names, frozenset(p.name for p in parameters if p.default is p.empty)
+        _SIGNATURES[init] = cached
+    return cached
 
 
 def _apply_defaults(init: Callable[..., None]) -> Callable[..., None]:
-    """Airflow's ``apply_defaults``: arguments not given come from the DAG's and the task's
-    ``default_args``; the DAG's params are merged under the task's."""
+    """Airflow's ``apply_defaults``, level by level: each ``__init__`` in the chain of
+    ``super().__init__`` calls takes the arguments it names and was not given from the DAG's and
+    the task's ``default_args``; the DAG's params are merged under the task's."""
+    names, required = _signature(init)
 
     @functools.wraps(init)
     def wrapper(self: BaseOperator, *args: Any, **kwargs: Any) -> None:
-        if getattr(self, "_defaults_applied", False):
-            init(self, *args, **kwargs)
-            return
         if args:
             raise AirflowException(
                 f"Use keyword arguments when initializing operators ({type(self).__name__})"
             )
-        self._defaults_applied = True
-        dag = kwargs.get("dag") or DagContext.current()
-        if dag is not None and not isinstance(dag, DAG):
-            raise TypeError(f"dag of {type(self).__name__} must be a DAG, got {type(dag).__name__}")
-        defaults = dict(dag.default_args) if dag else {}
-        own_defaults = kwargs.pop("default_args", None) or {}
-        if not isinstance(own_defaults, dict):
-            raise TypeError(f"default_args of {type(self).__name__} must be a dict")
-        defaults.update(own_defaults)
-        params = dict(dag.params) if dag else {}
-        params.update(defaults.get("params") or {})
-        params.update(v.as_dict(kwargs.get("params"), field="params", owner=type(self).__name__))
-        names, required = _init_parameters(type(self))
-        for name in names:
-            if name not in kwargs and name in defaults and name not in ("params", "dag"):
+        outermost = self._init_defaults is None
+        if outermost:
+            self._init_defaults, self._init_params = _collect_defaults(self, kwargs)
+        else:
+            kwargs.pop("default_args", None)
+        defaults, params = self._init_defaults or {}, self._init_params
+        for name in names - kwargs.keys() - {"params", "dag"}:
+            if name in defaults:
                 kwargs[name] = defaults[name]
+        if "params" in names:
+            given = v.as_dict(kwargs.get("params"), field="params", owner=type(self).__name__)
+            kwargs["params"] = {**params, **given}
         missing = sorted(required - kwargs.keys())
         if missing:
             raise AirflowException(
                 f"{type(self).__name__} is missing required argument(s): {', '.join(missing)}"
             )
-        kwargs["params"] = params
-        if dag is not None:
-            kwargs["dag"] = dag
-        init(self, **kwargs)
+        try:
+            init(self, **kwargs)
+        finally:
+            if outermost:
+                self._init_defaults, self._init_params = None, {}
 
     return wrapper
+
+
+def _collect_defaults(task: BaseOperator, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The DAG's default_args under the task's own, and the DAG's params under the task's."""
+    dag = kwargs.get("dag") or DagContext.current()
+    if dag is not None and not isinstance(dag, DAG):
+        raise TypeError(f"dag of {type(task).__name__} must be a DAG, got {type(dag).__name__}")
+    defaults = dict(dag.default_args) if dag else {}
+    own_defaults = kwargs.pop("default_args", None) or {}
+    if not isinstance(own_defaults, dict):
+        raise TypeError(f"default_args of {type(task).__name__} must be a dict")
+    defaults.update(own_defaults)
+    params = dict(dag.params) if dag else {}
+    params.update(defaults.get("params") or {})
+    params.update(v.as_dict(kwargs.get("params"), field="params", owner=type(task).__name__))
+    return defaults, params
 
 
 class BaseOperator:
@@ -108,8 +112,9 @@ class BaseOperator:
     ui_fgcolor: ClassVar[str] = "#000"
     #: EmptyOperator: done by the scheduler without an executor.
     is_empty: ClassVar[bool] = False
-    #: Set by the outermost ``__init__`` so that ``super().__init__`` calls skip the defaults step.
-    _defaults_applied: bool = False
+    #: The default_args and params being applied while the chain of ``__init__`` calls runs.
+    _init_defaults: dict[str, Any] | None = None
+    _init_params: dict[str, Any] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -239,6 +244,7 @@ class BaseOperator:
         self._upstream: dict[str, None] = {}
         self._downstream: dict[str, None] = {}
         self._dag: DAG | None = None
+        dag = dag if dag is not None else DagContext.current()
         if dag is not None:
             dag.add_task(self)
 

@@ -209,3 +209,14 @@ def test_bash_arguments_are_checked() -> None:
         BashOperator(task_id="t", bash_command="  ")
     with pytest.raises(TypeError, match="skip_on_exit_code of task 't'"):
         BashOperator(task_id="t", bash_command="echo", skip_on_exit_code="99")  # type: ignore[arg-type]
+
+
+def test_a_custom_operator_naming_its_arguments_without_kwargs() -> None:
+    class Named(EmptyOperator):
+        def __init__(self, task_id: str, size: int = 1) -> None:
+            super().__init__(task_id=task_id)
+            self.size = size
+
+    with DAG("d", start_date=START, default_args={"size": 3, "owner": "couture"}):
+        task = Named(task_id="t")
+    assert (task.size, task.owner, task.dag_id) == (3, "couture", "d")
