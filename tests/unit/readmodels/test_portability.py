@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import asyncpg
+from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from couture_gateway.readmodels.rowset import KEYS
 from couture_gateway.readmodels.store import upsert
 from couture_gateway.readmodels.tables import metadata
 
-POSTGRES = asyncpg.dialect()
+POSTGRES: Dialect = sa.create_mock_engine("postgresql+asyncpg://", executor=None).dialect
 TABLES = metadata.sorted_tables
 
 
