@@ -319,6 +319,8 @@ async def test_execution_timeout_kills_the_task(executor: Executor) -> None:
     assert finished.state == "failed"
     assert finished.error == "Task exceeded execution_timeout of 1 s"
     assert time.monotonic() - started < 10
+    log_path = (await executor.started("sleep")).log_path
+    assert "Task exceeded execution_timeout of 1 s: stopping the task" in read(Path(log_path or ""))
     assert_gone(int(read(pid_file)))
 
 
@@ -337,7 +339,9 @@ async def test_kill_task_stops_a_sleeping_bash_task_and_its_children(executor: E
     assert finished.state == "failed"
     assert finished.error == "Task was killed: marked failed by alice"
     assert_gone(int(read(pid_file)), started.pid)
-    assert "Received SIGTERM: stopping the task" in read(Path(started.log_path or ""))
+    log_text = read(Path(started.log_path or ""))
+    assert "ERROR - Task was killed: marked failed by alice: stopping the task" in log_text
+    assert "Received SIGTERM: stopping the task" in log_text
     assert (beat.pid, beat.try_number, beat.executor_id) == (started.pid, 1, "executor-1")
 
 

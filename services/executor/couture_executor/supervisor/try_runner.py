@@ -44,6 +44,7 @@ class RunningTry:
     process: TaskProcess
     tree: ProcessTree
     start_date: datetime
+    log_path: Path
     #: Why the supervisor ended the try, and whether that failure may be retried.
     stopped_because: str | None = None
     retry_after_stop: bool = False
@@ -95,14 +96,16 @@ class TryRunner:
         finally:
             task_end.close()
         start_date = self._now()
-        running = self.running[key] = RunningTry(command, process, ProcessTree(process.pid), start_date)
+        running = self.running[key] = RunningTry(
+            command, process, ProcessTree(process.pid), start_date, log_path
+        )
         try:
             started_event = self._started_event(command, process.pid, start_date, log_path)
             await self._appender.append([envelope(started_event, actor=self._actor)])
             await started()
             channel = TryChannel(command)
             result = await self._supervise(running, channel, supervisor_end)
-            if channel.result is None:
+            if channel.result is None and running.stopped_because is None:
                 _append_to_task_log(log_path, self._now(), result.error or "")
             await self._finish(command, result, start_date=start_date, pushes=channel.pushes)
         except BaseException:
@@ -175,6 +178,7 @@ class TryRunner:
             return None
 
     async def _terminate(self, running: RunningTry) -> None:
+        _append_to_task_log(running.log_path, self._now(), f"{running.stopped_because}: stopping the task")
         running.tree.signal(signal.SIGTERM)
         with contextlib.suppress(TimeoutError, ZygoteError):
             async with asyncio.timeout(self._kill_grace):
