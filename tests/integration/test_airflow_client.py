@@ -26,7 +26,19 @@ from cryptography.fernet import Fernet
 
 from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
 from couture_common.eventlog.sqlite import SqliteEventLog
-from couture_common.events import DagFileProcessed, DagImportFailed, DagParsed, Event, envelope
+from couture_common.events import (
+    DagFileProcessed,
+    DagImportFailed,
+    DagParsed,
+    DagRunCreated,
+    Event,
+    TaskInstanceFinished,
+    TaskInstanceQueued,
+    TaskInstanceScheduled,
+    TaskInstanceStarted,
+    XComPushed,
+    envelope,
+)
 from couture_common.settings import Settings
 from couture_gateway.app import create_app
 from couture_gateway.readmodels.migrations import open_readmodels
@@ -224,3 +236,76 @@ def test_the_client_without_a_token_is_refused(gateway: Gateway) -> None:
             af.DAGApi(anonymous).get_dags()
         assert refused.value.status == 401
         assert af.VersionApi(anonymous).get_version().version
+
+
+def test_task_instances_logs_xcoms_and_clears_through_the_official_client(
+    gateway: Gateway, client: af.ApiClient
+) -> None:
+    _seed_dag(gateway, "etl")
+    start = datetime(2024, 2, 1, tzinfo=UTC)
+    af.DagRunApi(client).trigger_dag_run("etl", af.TriggerDAGRunPostBody(dag_run_id="r1", logical_date=start))
+    version = hashlib.sha256(b"etl").hexdigest()
+    gateway.append(
+        DagRunCreated(
+            dag_id="etl",
+            run_id="r1",
+            run_type="manual",
+            logical_date=start,
+            data_interval_start=start,
+            data_interval_end=start,
+            dag_version=version,
+        ),
+        TaskInstanceScheduled(dag_id="etl", run_id="r1", task_id="extract", try_number=1),
+        TaskInstanceQueued(dag_id="etl", run_id="r1", task_id="extract", try_number=1, max_tries=1),
+        TaskInstanceStarted(
+            dag_id="etl",
+            run_id="r1",
+            task_id="extract",
+            try_number=1,
+            hostname="worker",
+            pid=7,
+            executor_id="e1",
+            start_date=start,
+        ),
+        XComPushed(
+            dag_id="etl", run_id="r1", task_id="extract", try_number=1, key="return_value", value="[1, 2]"
+        ),
+        TaskInstanceFinished(
+            dag_id="etl", run_id="r1", task_id="extract", try_number=1, state="failed", end_date=start
+        ),
+    )
+    log = gateway.settings.logs_path / "dag_id=etl" / "run_id=r1" / "task_id=extract" / "attempt=1.log"
+    log.parent.mkdir(parents=True)
+    log.write_text('starting\n{"event": "boom", "level": "error", "timestamp": "2024-02-01T00:00:01Z"}\n')
+
+    tis = af.TaskInstanceApi(client)
+    listed = tis.get_task_instances("etl", "r1")
+    assert {ti.task_id: ti.state.value if ti.state else None for ti in listed.task_instances} == {
+        "extract": "failed",
+        "load": None,
+    }
+    extract = tis.get_task_instance("etl", "r1", "extract")
+    assert (extract.try_number, extract.hostname) == (1, "worker")
+    assert [t.try_number for t in tis.get_task_instance_tries("etl", "r1", "extract").task_instances] == [1]
+    assert tis.get_task_instance_try_details("etl", "r1", "extract", 1).state.value == "failed"  # type: ignore[union-attr]
+    logs = tis.get_log("etl", "r1", "extract", 1)
+    events = [line.event for line in logs.content.actual_instance]
+    assert events == ["starting", "boom"]
+
+    xcom = af.XComApi(client)
+    assert [x.key for x in xcom.get_xcom_entries("etl", "r1", "extract").xcom_entries] == ["return_value"]
+    entry = xcom.get_xcom_entry(
+        dag_id="etl", dag_run_id="r1", task_id="extract", xcom_key="return_value", deserialize=True
+    )
+    assert entry.actual_instance.value == [1, 2]
+
+    dry = tis.post_clear_task_instances("etl", af.ClearTaskInstancesBody(dry_run=True, only_failed=True))
+    assert [ti.task_id for ti in dry.task_instances] == ["extract"]
+    marked = tis.patch_task_instance("etl", "r1", "extract", af.PatchTaskInstanceBody(new_state="success"))
+    assert [ti.state.value for ti in marked.task_instances] == ["success"]  # type: ignore[union-attr]
+    # A dry-run clear of a run answers task instances, which this client cannot tell apart from its
+    # NewTaskResponse (both oneOf schemas match); the real clear answers the run.
+    cleared = af.DagRunApi(client).clear_dag_run("etl", "r1", af.DAGRunClearBody(dry_run=False))
+    assert cleared.actual_instance.dag_run_id == "r1"
+    finished = af.DagRunApi(client).patch_dag_run("etl", "r1", af.DAGRunPatchBody(state="success"))
+    assert finished.state.value == "success"

@@ -49,6 +49,25 @@ _PROTECTED_V2 = (
     dag_sources,
 )
 
+_TAGS = [
+    {
+        "name": "Connection",
+        "description": "Several entries may share a connection id (tasks pick one at random per use). "
+        "These Airflow endpoints show and change an id's primary (oldest) entry; DELETE removes every "
+        "entry of the id. The entries themselves are under /api/couture/connections/{id}/entries. "
+        "Passwords are write-only.",
+    },
+    {
+        "name": "Connection entries (Couture)",
+        "description": "List, add and delete the individual entries of a connection id.",
+    },
+    {
+        "name": "Variable",
+        "description": "Values of keys containing password, secret, passwd, authorization, api_key, apikey "
+        "or access_token are answered as ***.",
+    },
+]
+
 
 def create_app(
     *,
@@ -81,6 +100,7 @@ def create_app(
         version="2",
         summary="Airflow's public REST API v2 under /api/v2; Couture's own endpoints under /api/couture.",
         lifespan=lifespan,
+        openapi_tags=_TAGS,
         # Airflow's operation ids are the route names (get_dags, trigger_dag_run...).
         generate_unique_id_function=lambda route: route.name,
     )
