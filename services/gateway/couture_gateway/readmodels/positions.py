@@ -15,12 +15,10 @@ from couture_common.topics import CONFIG, DAG, RUN, TOPICS
 PROJECTED_TOPICS: tuple[str, ...] = (DAG, CONFIG, RUN)
 
 _SLOTS = 16
-_SLOT: dict[TopicPartition, int] = {
+_SLOT: dict[tuple[str, int], int] = {
     tp: slot
     for slot, tp in enumerate(
-        TopicPartition(topic, partition)
-        for topic in PROJECTED_TOPICS
-        for partition in range(TOPICS[topic].partitions)
+        (topic, partition) for topic in PROJECTED_TOPICS for partition in range(TOPICS[topic].partitions)
     )
 }
 if len(_SLOT) > _SLOTS:
@@ -29,9 +27,9 @@ if len(_SLOT) > _SLOTS:
 
 def all_partitions() -> list[TopicPartition]:
     """Every partition of the projected topics, in slot order."""
-    return list(_SLOT)
+    return [TopicPartition(topic, partition) for topic, partition in _SLOT]
 
 
 def position_id(topic: str, partition: int, offset: int) -> int:
     """A positive integer unique to one position of a projected topic, growing with its offset."""
-    return offset * _SLOTS + _SLOT[TopicPartition(topic, partition)] + 1
+    return offset * _SLOTS + _SLOT[(topic, partition)] + 1

@@ -8,8 +8,10 @@ act on rows it did not see.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -31,6 +33,16 @@ def _natural_keys() -> dict[str, tuple[str, ...]]:
 #: Per table, the columns that identify a row for the fold and the upsert's conflict target.
 KEYS: dict[str, tuple[str, ...]] = _natural_keys()
 _COLUMNS: dict[str, frozenset[str]] = {t.name: frozenset(t.c.keys()) for t in tables.metadata.sorted_tables}
+
+
+def _key_getter(columns: tuple[str, ...]) -> Callable[[Row], Key]:
+    if len(columns) == 1:
+        (column,) = columns
+        return lambda row: (row[column],)
+    return operator.itemgetter(*columns)
+
+
+_KEY_OF: dict[str, Callable[[Row], Key]] = {name: _key_getter(columns) for name, columns in KEYS.items()}
 
 
 class Scope(NamedTuple):
@@ -65,10 +77,10 @@ class RowSet:
         self._by_prefix: dict[str, dict[Key, set[Key]]] = defaultdict(lambda: defaultdict(set))
 
     def add_loaded(self, scope: Scope, rows: Iterable[Row]) -> None:
-        key_columns = KEYS[scope.table]
+        key_of = _KEY_OF[scope.table]
         stored = self._rows[scope.table]
         for row in rows:
-            key = tuple(row[c] for c in key_columns)
+            key = key_of(row)
             if key not in stored:
                 self._store(scope.table, key, row)
         self._scopes[scope.table][scope.columns].add(scope.values)
@@ -77,8 +89,7 @@ class RowSet:
         stored = self._rows[table.name]
         if key in stored:
             return stored[key]
-        named = dict(zip(KEYS[table.name], key, strict=True))
-        if not self._covered(table.name, named):
+        if not self._covers_key(table.name, key):
             raise ScopeNotLoadedError(f"{table.name} row {key!r} read outside the loaded scopes")
         # Remembered as absent (not dirty, so never written): the next read is a dict lookup.
         stored[key] = None
@@ -110,10 +121,12 @@ class RowSet:
                 f"missing {sorted(_COLUMNS[table.name] - row.keys())}, "
                 f"unknown {sorted(row.keys() - _COLUMNS[table.name])}"
             )
-        key = tuple(row[c] for c in KEYS[table.name])
-        self.get(table, key)
-        self._store(table.name, key, row)
-        self._dirty[table.name].add(key)
+        name = table.name
+        key = _KEY_OF[name](row)
+        if key not in self._rows[name] and not self._covers_key(name, key):
+            raise ScopeNotLoadedError(f"{name} row {key!r} written outside the loaded scopes")
+        self._store(name, key, row)
+        self._dirty[name].add(key)
 
     def update(self, table: sa.Table, row: Row, **changes: Any) -> Row:
         """Replace ``row`` (as read from this set) with these columns changed; returns the new row."""
@@ -130,8 +143,7 @@ class RowSet:
         """Record a row of an append-only table; the first row for a key wins."""
         if row.keys() != _COLUMNS[table.name]:
             raise ValueError(f"{table.name} row must give exactly its columns")
-        key = tuple(row[c] for c in KEYS[table.name])
-        self._appended[table.name].setdefault(key, row)
+        self._appended[table.name].setdefault(_KEY_OF[table.name](row), row)
 
     def changes(self) -> Iterator[Change]:
         """What to write, table by table in dependency order."""
@@ -150,8 +162,24 @@ class RowSet:
         if len(key) > 2:
             self._by_prefix[table][key[:2]].add(key)
 
+    def _covers_key(self, table: str, key: Key) -> bool:
+        for columns, values in self._scopes[table].items():
+            positions = _key_positions(table, columns)
+            if positions is not None and tuple(key[i] for i in positions) in values:
+                return True
+        return False
+
     def _covered(self, table: str, named: dict[str, Any]) -> bool:
         for columns, values in self._scopes[table].items():
             if all(c in named for c in columns) and tuple(named[c] for c in columns) in values:
                 return True
         return False
+
+
+@functools.cache
+def _key_positions(table: str, columns: tuple[str, ...]) -> tuple[int, ...] | None:
+    """Where ``columns`` sit in the table's key; None when the key does not hold them all."""
+    key_columns = KEYS[table]
+    if not set(columns) <= set(key_columns):
+        return None
+    return tuple(key_columns.index(c) for c in columns)
