@@ -289,14 +289,16 @@ def test_task_instances_logs_xcoms_and_clears_through_the_official_client(
     assert [t.try_number for t in tis.get_task_instance_tries("etl", "r1", "extract").task_instances] == [1]
     assert tis.get_task_instance_try_details("etl", "r1", "extract", 1).state.value == "failed"  # type: ignore[union-attr]
     logs = tis.get_log("etl", "r1", "extract", 1)
-    events = [line.event for line in logs.content.actual_instance]
-    assert events == ["starting", "boom"]
+    lines = logs.content.actual_instance
+    assert isinstance(lines, list)
+    assert [line.event for line in lines if isinstance(line, af.StructuredLogMessage)] == ["starting", "boom"]
 
     xcom = af.XComApi(client)
     assert [x.key for x in xcom.get_xcom_entries("etl", "r1", "extract").xcom_entries] == ["return_value"]
     entry = xcom.get_xcom_entry(
         dag_id="etl", dag_run_id="r1", task_id="extract", xcom_key="return_value", deserialize=True
     )
+    assert isinstance(entry.actual_instance, af.XComResponseNative)
     assert entry.actual_instance.value == [1, 2]
 
     dry = tis.post_clear_task_instances("etl", af.ClearTaskInstancesBody(dry_run=True, only_failed=True))
@@ -306,6 +308,7 @@ def test_task_instances_logs_xcoms_and_clears_through_the_official_client(
     # A dry-run clear of a run answers task instances, which this client cannot tell apart from its
     # NewTaskResponse (both oneOf schemas match); the real clear answers the run.
     cleared = af.DagRunApi(client).clear_dag_run("etl", "r1", af.DAGRunClearBody(dry_run=False))
+    assert isinstance(cleared.actual_instance, af.DAGRunResponse)
     assert cleared.actual_instance.dag_run_id == "r1"
     finished = af.DagRunApi(client).patch_dag_run("etl", "r1", af.DAGRunPatchBody(state="success"))
     assert finished.state.value == "success"

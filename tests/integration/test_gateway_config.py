@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from test_gateway import Harness, harness
-
 from couture_common.events import ConnectionSet, DagImportFailed, PoolSet, VariableSet
+
+from .test_gateway import Harness, harness
 
 __all__ = ["harness"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from test_gateway import Harness, harness
-
 from couture_common.events import DagPausedSet
+
+from .test_gateway import Harness, harness
 
 __all__ = ["harness"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from test_gateway import START, Harness, endpoints, harness
+from .test_gateway import START, Harness, endpoints, harness
 
 __all__ = ["harness"]
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 
-from test_gateway import START, Harness, harness
-
 from couture_common.events import (
     DagRunDeleted,
     DagRunRequested,
@@ -14,6 +12,8 @@ from couture_common.events import (
     TaskInstancesCleared,
     XComPushed,
 )
+
+from .test_gateway import START, Harness, harness
 
 __all__ = ["harness"]
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from test_gateway import START, Harness, harness
-
 from couture_common.events import TaskInstancesCleared, TaskInstanceStateSet, XComPushed
+
+from .test_gateway import START, Harness, harness
 
 __all__ = ["harness"]
 
