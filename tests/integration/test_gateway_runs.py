@@ -97,6 +97,10 @@ async def test_runs_list_across_dags_with_tilde_and_the_batch_endpoint(harness: 
         await harness.get("/api/v2/dags/~/dagRuns", params={"logical_date_gte": "2024-02-02T00:00:00Z"})
     ).json()
     assert sorted(r["dag_id"] for r in later["dag_runs"]) == ["etl", "report"]
+    naive = (
+        await harness.get("/api/v2/dags/~/dagRuns", params={"logical_date_gte": "2024-02-02T00:00:00"})
+    ).json()
+    assert naive["total_entries"] == 2
 
     batch = await harness.post(
         "/api/v2/dags/~/dagRuns/list", json={"dag_ids": ["report"], "states": ["queued"]}

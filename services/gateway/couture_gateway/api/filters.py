@@ -9,6 +9,8 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy import ColumnElement
 
+from couture_common.clock import ensure_utc
+
 
 def pattern(column: ColumnElement[Any], value: str | None) -> list[ColumnElement[bool]]:
     """Matches ``value`` anywhere in the column, as Airflow's ``dag_id_pattern`` and kin do."""
@@ -32,6 +34,8 @@ def value_range(
     lte: datetime | float | None = None,
     lt: datetime | float | None = None,
 ) -> list[ColumnElement[bool]]:
+    """Bounds on ``column``; a datetime without a zone is taken as UTC (Airflow's rule)."""
+    gte, gt, lte, lt = (ensure_utc(v) if isinstance(v, datetime) else v for v in (gte, gt, lte, lt))
     clauses: list[ColumnElement[bool]] = []
     if gte is not None:
         clauses.append(column >= gte)
