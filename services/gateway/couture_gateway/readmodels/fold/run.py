@@ -47,6 +47,7 @@ FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "remove
 #: States the scheduler may still settle without running the task (as its own fold allows).
 _UNSTARTED = frozenset({None, "scheduled", "up_for_retry"})
 _IN_FLIGHT = frozenset({"queued", "running"})
+_RUN_ENDED = frozenset({"success", "failed"})
 
 # try_phase: how far the current try got.
 SCHEDULED, QUEUED, RUNNING, DONE = 1, 2, 3, 4
@@ -201,7 +202,7 @@ def started(rows: RowSet, event: DagRunStarted, ctx: Context) -> None:
 
 def finished(rows: RowSet, event: DagRunFinished, ctx: Context) -> None:
     run = rows.get(dag_run, (event.dag_id, event.run_id))
-    if run is None or run["state"] not in ("queued", "running"):
+    if run is None or run["state"] in _RUN_ENDED:
         return
     rows.update(dag_run, run, state=event.state, end_date=ctx.time, last_scheduling_decision=ctx.time)
     # A run that ended early (dagrun_timeout, deadlock) skips what had not finished, as Airflow does.
@@ -213,7 +214,7 @@ def finished(rows: RowSet, event: DagRunFinished, ctx: Context) -> None:
 def state_set(rows: RowSet, event: DagRunStateSet, ctx: Context) -> None:
     run = rows.get(dag_run, (event.dag_id, event.run_id))
     if run is not None and run["state"] != event.state:
-        ended = event.state in FINISHED
+        ended = event.state in _RUN_ENDED
         rows.update(dag_run, run, state=event.state, end_date=ctx.time if ended else None)
         if ended:
             _mark_unfinished(rows, event, ctx)
@@ -264,7 +265,7 @@ def cleared(rows: RowSet, event: TaskInstancesCleared, ctx: Context) -> None:
                 duration=None,
                 max_tries=ti["max_tries"] if task_retries is None else ti["try_number"] + task_retries,
             )
-        if event.reset_dag_run and run["state"] in FINISHED:
+        if event.reset_dag_run and run["state"] in _RUN_ENDED:
             rows.update(
                 dag_run,
                 run,
