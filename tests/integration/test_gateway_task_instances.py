@@ -143,3 +143,25 @@ async def test_xcom_entries_list_and_get_raw_or_deserialized(harness: Harness) -
         "value"
     ] == "{'rows': 3}"
     assert (await harness.get(url.replace("return_value", "nope"))).status_code == 404
+
+
+async def test_mark_with_past_or_future_reaches_other_runs_by_logical_date(harness: Harness) -> None:
+    await harness.add_dag("etl")
+    for run_id, day in (("early", 1), ("middle", 2), ("late", 3)):
+        logical_date = START.replace(day=day)
+        await harness.post(
+            "/api/v2/dags/etl/dagRuns", json={"dag_run_id": run_id, "logical_date": logical_date.isoformat()}
+        )
+        await harness.accept_run("etl", run_id, logical_date)
+
+    async def reached(**flags: bool) -> list[str]:
+        answer = await harness.patch(
+            "/api/v2/dags/etl/dagRuns/middle/taskInstances/extract/dry_run",
+            json={"new_state": "success", **flags},
+        )
+        return sorted(ti["dag_run_id"] for ti in answer.json()["task_instances"])
+
+    assert await reached() == ["middle"]
+    assert await reached(include_past=True) == ["early", "middle"]
+    assert await reached(include_future=True) == ["late", "middle"]
+    assert await reached(include_past=True, include_future=True) == ["early", "late", "middle"]

@@ -310,16 +310,13 @@ async def _latest_spec(conn: SessionDep, dag_id: str) -> DagSpec:
 
 async def _run_ids_around(conn: SessionDep, dag_id: str, run: Row, *, past: bool, future: bool) -> list[str]:
     """This run and, on request, the DAG's runs before and/or after it by logical date."""
-    query = select(t.dag_run.c.run_id).where(t.dag_run.c.dag_id == dag_id)
-    here = run["logical_date"]
-    if past and future:
-        pass
-    elif past:
-        query = query.where(t.dag_run.c.logical_date <= here)
-    elif future:
-        query = query.where(t.dag_run.c.logical_date >= here)
-    else:
+    if not (past or future):
         return [run["run_id"]]
+    query = select(t.dag_run.c.run_id).where(t.dag_run.c.dag_id == dag_id)
+    if not future:
+        query = query.where(t.dag_run.c.logical_date <= run["logical_date"])
+    if not past:
+        query = query.where(t.dag_run.c.logical_date >= run["logical_date"])
     return list((await conn.execute(query)).scalars())
 
 
