@@ -13,7 +13,7 @@ from typing import Literal
 
 import msgspec
 import pytest
-from contract.eventlog_contract import (
+from tests.contract.eventlog_contract import (
     ALL_RUN_PARTITIONS,
     EventLogContract,
     by_partition,

@@ -114,12 +114,12 @@ def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseE
         return failure(f"The DAG file {spec.dag_file} could not be loaded: {dags}")
     dag = dags.get(command.dag_id)
     if dag is None:
-        return failure(
+        return _logged_failure(
             f"DAG {command.dag_id!r} is not defined in {spec.dag_file} (version {command.dag_version})"
         )
     task = dag.task_dict.get(command.task_id)
     if task is None:
-        return failure(
+        return _logged_failure(
             f"Task {command.task_id!r} is not in DAG {command.dag_id!r} (version {command.dag_version})"
         )
     set_runtime(runtime)
@@ -138,6 +138,9 @@ def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseE
         external_trigger=command.external_trigger,
     )
     outcome = execute_task(task, context)
+    if outcome.error:
+        # The try's log is where users look first: the traceback belongs there, not only in the event.
+        log.error("Task failed with exception\n%s", outcome.error.rstrip())
     log.info("Task finished: %s", outcome.state.upper())
     return TryResult(
         state=outcome.state,
@@ -146,3 +149,8 @@ def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseE
         skip_all_descendants=outcome.skip_all_descendants,
         no_retry=outcome.no_retry,
     )
+
+
+def _logged_failure(message: str) -> TryResult:
+    log.error("%s", message)
+    return failure(message)
