@@ -6,22 +6,45 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from couture_gateway.readmodels.migrations import MIGRATIONS, migrate, open_readmodels
-from couture_gateway.readmodels.tables import schema_version
+from couture_gateway.readmodels.migrations import SCHEMA_VERSION, migrate, open_readmodels
+from couture_gateway.readmodels.tables import pool, schema_version
 
 
-async def test_a_new_database_is_at_the_latest_version_and_migrating_again_changes_nothing(
+async def test_a_new_database_is_created_at_the_latest_version_and_migrating_again_changes_nothing(
     tmp_path: Path,
 ) -> None:
     engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}")
     try:
-        assert await migrate(engine) == len(MIGRATIONS)
+        assert await migrate(engine) == SCHEMA_VERSION
         async with engine.connect() as conn:
             versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
             journal = await conn.scalar(sa.text("PRAGMA journal_mode"))
-        assert versions == list(range(1, len(MIGRATIONS) + 1))
+            pools = (await conn.execute(sa.select(pool.c.name))).scalars().all()
+        assert versions == [SCHEMA_VERSION]
         assert journal == "wal"
+        assert pools == ["default_pool"]
+    finally:
+        await engine.dispose()
+
+
+async def test_an_existing_database_gets_each_new_upgrade_once(tmp_path: Path) -> None:
+    engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}")
+
+    async def add_dag_color(conn: AsyncConnection) -> None:
+        await conn.execute(sa.text("ALTER TABLE dag ADD COLUMN color VARCHAR(20)"))
+
+    try:
+        assert await migrate(engine, upgrades=(add_dag_color,)) == 2
+        assert await migrate(engine, upgrades=(add_dag_color,)) == 2
+        async with engine.connect() as conn:
+            versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
+            columns = await conn.run_sync(
+                lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("dag")]
+            )
+        assert versions == [1, 2]
+        assert "color" in columns
     finally:
         await engine.dispose()
 

@@ -1,15 +1,19 @@
-"""Versioned schema migrations of the read-model database, and opening it.
+"""Versioned schema of the read-model database, and opening it.
 
-``schema_version`` holds one row per applied migration. A migration is an async function of a
-connection, applied once in a transaction. To change the schema: edit ``tables.py`` to the new
-shape (``rebuild`` creates tables from it) and append a migration that brings an existing
-database to that shape, e.g. ``conn.execute(sa.text("ALTER TABLE dag ADD COLUMN ..."))``
-followed by whatever backfill it needs (often simply: run ``rebuild``).
+``schema_version`` holds one row per version the database went through. A new database is
+created straight at the current schema (``tables.py``) and stamped with ``SCHEMA_VERSION``. An
+existing one is brought forward by ``UPGRADES``: ``UPGRADES[n - 1]`` takes version ``n`` to
+``n + 1``, each in its own transaction with its stamp.
+
+To change the schema (migration 2): edit ``tables.py`` to the new shape and append to
+``UPGRADES`` an async function that brings a version-1 database to it, e.g.
+``await conn.execute(sa.text("ALTER TABLE dag ADD COLUMN ..."))`` and any backfill it needs
+(often simply a ``couture projections rebuild`` afterwards).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,8 +42,9 @@ async def drop_projected_tables(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: tables.metadata.drop_all(sync, tables=list(tables.PROJECTED_TABLES)))
 
 
-#: Migration n is MIGRATIONS[n - 1]. Never edit a released one; append.
-MIGRATIONS: tuple[Migration, ...] = (create_projected_tables,)
+#: Upgrades of existing databases, oldest first. Never edit a released one; append.
+UPGRADES: tuple[Migration, ...] = ()
+SCHEMA_VERSION = 1 + len(UPGRADES)
 
 
 async def current_version(conn: AsyncConnection) -> int:
@@ -49,22 +54,30 @@ async def current_version(conn: AsyncConnection) -> int:
     return int(version or 0)
 
 
-async def migrate(engine: AsyncEngine) -> int:
-    """Apply the migrations this database lacks, each in its own transaction; returns the version."""
+async def migrate(engine: AsyncEngine, upgrades: Sequence[Migration] = UPGRADES) -> int:
+    """Create or upgrade the schema to version ``1 + len(upgrades)``; returns that version."""
+    latest = 1 + len(upgrades)
     async with engine.begin() as conn:
         await conn.run_sync(lambda sync: tables.schema_version.create(sync, checkfirst=True))
-    async with engine.connect() as conn:
         version = await current_version(conn)
-    if version > len(MIGRATIONS):
+        if version == 0:
+            await create_projected_tables(conn)
+            await _stamp(conn, latest)
+            return latest
+    if version > latest:
         raise RuntimeError(
-            f"read-model database is at schema version {version}, newer than the {len(MIGRATIONS)} "
+            f"read-model database is at schema version {version}, newer than the {latest} "
             "this code knows; upgrade the code or rebuild the read models"
         )
-    for number in range(version + 1, len(MIGRATIONS) + 1):
+    for number in range(version, latest):
         async with engine.begin() as conn:
-            await MIGRATIONS[number - 1](conn)
-            await conn.execute(sa.insert(tables.schema_version).values(version=number, applied_at=utcnow()))
-    return len(MIGRATIONS)
+            await upgrades[number - 1](conn)
+            await _stamp(conn, number + 1)
+    return latest
+
+
+async def _stamp(conn: AsyncConnection, version: int) -> None:
+    await conn.execute(sa.insert(tables.schema_version).values(version=version, applied_at=utcnow()))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

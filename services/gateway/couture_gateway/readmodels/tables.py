@@ -165,6 +165,7 @@ dag_run = sa.Table(
     sa.Column("dag_version", sa.String(64)),
     sa.Column("clear_number", sa.Integer, nullable=False, default=0),
     sa.Index("ix_dag_run_dag_logical_date", "dag_id", "logical_date"),
+    sa.Index("ix_dag_run_dag_run_after", "dag_id", "run_after"),
     sa.Index("ix_dag_run_state", "state"),
     sa.Index("ix_dag_run_logical_date", "logical_date"),
     sa.Index("ix_dag_run_dag_version", "dag_id", "dag_version"),
