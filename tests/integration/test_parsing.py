@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -237,3 +238,33 @@ def _alive(pid: int) -> bool:
 async def test_a_missing_file_is_the_callers_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         await _parse(tmp_path / "gone.py")
+
+
+async def test_a_parser_stops_when_its_parent_dies(tmp_path: Path) -> None:
+    """The registry killed mid-parse leaves no parser running on."""
+    pid_file = tmp_path / "worker.pid"
+    parent = tmp_path / "parent.py"
+    parent.write_text(
+        "import os, subprocess, sys, time\n"
+        "worker = subprocess.Popen([sys.executable, '-m', 'couture_registry.parsing.worker',\n"
+        f"    {str(DAGS / 'slow_import.py')!r}, {str(DAGS)!r}, {str(tmp_path / 'result.json')!r},\n"
+        "    str(os.getpid())])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(worker.pid))\n"
+        "time.sleep(60)\n"
+    )
+    process = await asyncio.create_subprocess_exec(sys.executable, str(parent))
+    try:
+        assert await asyncio.to_thread(_file_appears, pid_file, 10.0)
+    finally:
+        process.kill()
+        await process.wait()
+    assert await asyncio.to_thread(_ends_within, int(pid_file.read_text()), 5.0)
+
+
+def _file_appears(path: Path, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not (path.exists() and path.read_text()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -55,6 +55,7 @@ async def _run_worker(
             fileloc,
             str(dags_folder),
             str(result_path),
+            str(os.getpid()),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=log,

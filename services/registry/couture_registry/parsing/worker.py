@@ -1,13 +1,17 @@
-"""The parser child: ``python -m couture_registry.parsing.worker FILE DAGS_FOLDER RESULT_PATH``.
+"""The parser child: ``python -m couture_registry.parsing.worker FILE DAGS_FOLDER RESULT_PATH
+PARENT_PID``.
 
 It imports one DAG file and writes a :class:`WorkerOutput` as JSON to RESULT_PATH. Whatever the
-user's code prints goes to stdout/stderr, which the parent keeps apart from the result.
+user's code prints goes to stdout/stderr, which the parent keeps apart from the result. It stops
+as soon as PARENT_PID is no longer its parent.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 import traceback
 from pathlib import Path
 from types import TracebackType
@@ -42,12 +46,27 @@ def parse(path: Path, dags_folder: Path) -> WorkerOutput:
         return WorkerOutput(error=describe_error(exc, path))
 
 
+def exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    """A parser whose parent died (the registry was killed) stops instead of finishing a parse
+    nobody will read. The parent's pid comes from the parent itself: it may have died before
+    this process got here."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 3:
+    if len(argv) != 4 or not argv[3].isdigit():
         print(
-            "usage: python -m couture_registry.parsing.worker FILE DAGS_FOLDER RESULT_PATH", file=sys.stderr
+            "usage: python -m couture_registry.parsing.worker FILE DAGS_FOLDER RESULT_PATH PARENT_PID",
+            file=sys.stderr,
         )
         return 2
+    exit_with_parent(int(argv[3]))
     path, dags_folder, result_path = Path(argv[0]), Path(argv[1]), Path(argv[2])
     output = parse(path, dags_folder)
     partial = result_path.with_suffix(".partial")
