@@ -30,6 +30,7 @@ async def test_a_new_database_is_created_at_the_latest_version_and_migrating_aga
 
 
 async def test_an_existing_database_gets_each_new_upgrade_once(tmp_path: Path) -> None:
+    # A database made at version 1, then opened by code that knows one upgrade more.
     engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}")
 
     async def add_dag_color(conn: AsyncConnection) -> None:
