@@ -117,6 +117,10 @@ class SqliteEventLog:
         await self.close()
 
     async def append(self, envelopes: Sequence[Envelope]) -> list[Record]:
+        """Durably append a batch, all or nothing; a bad envelope refuses the batch by its index.
+
+        Cancelling the call before the writer took the batch writes nothing; after, it completes.
+        """
         if not envelopes:
             return []
         self._require_open()
