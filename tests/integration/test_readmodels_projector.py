@@ -344,3 +344,38 @@ async def test_a_caller_waits_until_its_own_write_is_visible(
         with pytest.raises(asyncio.CancelledError):
             await running
         await projector.close()
+
+
+async def test_a_projector_rides_out_a_passing_database_error(
+    log: SqliteEventLog, engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with engine.begin() as conn:
+        # Every offset write fails (no such table) until the trigger is dropped.
+        await conn.execute(
+            sa.text(
+                "CREATE TRIGGER broken BEFORE INSERT ON projection_offsets "
+                "BEGIN INSERT INTO no_such_table VALUES (1); END"
+            )
+        )
+    projector = Projector(engine, log)
+    await projector.start()
+    running = asyncio.create_task(projector.run(retry_delay=0.05))
+    try:
+        records = await log.append([Clock().envelope(VariableSet(key="k", value="gAAAA-t"), "user:alice")])
+        with pytest.raises(TimeoutError):
+            await projector.wait_for(position_after(records), timeout=0.3)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DROP TRIGGER broken"))
+
+        await projector.wait_for(position_after(records), timeout=10)
+
+        assert not running.done()
+        assert "projecting failed, retrying" in caplog.text
+        assert "gAAAA-t" not in caplog.text
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.select(sa.func.count()).select_from(variable)) == 1
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await projector.close()

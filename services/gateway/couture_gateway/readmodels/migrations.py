@@ -99,6 +99,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 async def open_readmodels(url: str, *, migrate_schema: bool = True) -> AsyncEngine:
     """An engine on the read-model database at ``url``, migrated to the current schema.
 
+    Errors never show statement parameters: rows hold encrypted secrets and user data.
+
     ``sqlite+aiosqlite:///path/readmodels.db`` (standalone; ``sqlite+aiosqlite://`` is a private
     in-memory database for tests) or ``postgresql+asyncpg://user@host/db`` (distributed).
     """
@@ -108,13 +110,16 @@ async def open_readmodels(url: str, *, migrate_schema: bool = True) -> AsyncEngi
             raise ValueError(f"read-model url {url!r}: use the sqlite+aiosqlite driver")
         in_memory = parsed.database in (None, "", ":memory:")
         engine = create_async_engine(
-            parsed, poolclass=StaticPool if in_memory else None, connect_args={"check_same_thread": False}
+            parsed,
+            poolclass=StaticPool if in_memory else None,
+            connect_args={"check_same_thread": False},
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     elif parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() != "asyncpg":
             raise ValueError(f"read-model url {url!r}: use the postgresql+asyncpg driver")
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+        engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     else:
         raise ValueError(f"read-model url {url!r}: expected sqlite+aiosqlite:// or postgresql+asyncpg://")
     if migrate_schema:

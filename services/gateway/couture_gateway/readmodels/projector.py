@@ -93,10 +93,22 @@ class Projector:
                 await consumer.close()
         self._meta = self._runs = None
 
-    async def run(self) -> None:
-        """Project forever. An error propagates after the consumers were put back to the last commit."""
+    async def run(self, *, retry_delay: float = 0.5, max_retry_delay: float = 30.0) -> None:
+        """Project forever.
+
+        A database error that may pass (locked, connection lost) is logged and retried from the last
+        commit, waiting longer each time up to ``max_retry_delay``; any other error propagates.
+        """
+        delay = retry_delay
         while True:
-            await self.step()
+            try:
+                await self.step()
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+                logger.warning("projecting failed, retrying in %.1f s: %s", delay, error.orig)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, max_retry_delay)
+            else:
+                delay = retry_delay
 
     async def step(self) -> int:
         """Poll once and apply what came; returns how many records were applied."""
