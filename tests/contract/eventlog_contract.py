@@ -5,7 +5,7 @@ suite then proves that adapter. Tests talk to the port only and assume nothing a
 differently: group assignments are checked for shape (disjoint, complete, even), not for which
 member got which partition, and rebalances are awaited by polling, as a Kafka consumer needs.
 
-    from contract.eventlog_contract import EventLogContract   # tests/ is on pytest's sys.path
+    from tests.contract.eventlog_contract import EventLogContract
 
     class TestKafkaEventLogContract(EventLogContract):
         def make_log(self, topics): ...   # a log on this test's own topics of the real broker
@@ -370,6 +370,10 @@ class EventLogContract(abc.ABC):
     async def test_refuses_consumers_of_unknown_topics_and_foreign_partitions(self, log: EventLog) -> None:
         with pytest.raises(EventLogError, match="nope"):
             log.consumer(["nope"])
+        with pytest.raises(EventLogError):
+            log.consumer(RUN)
+        with pytest.raises(EventLogError):
+            log.consumer([])
         consumer = log.consumer([RUN], group="g")
         await until(lambda: consumer.assignment == ALL_RUN_PARTITIONS, [consumer])
         foreign = TopicPartition(TASK_QUEUE, 0)

@@ -13,6 +13,12 @@ from typing import Literal
 
 import msgspec
 import pytest
+
+from couture_common.eventlog import Consumer, EventLogError, TopicPartition, partition_for
+from couture_common.eventlog.factory import open_event_log
+from couture_common.eventlog.sqlite import SqliteEventLog
+from couture_common.events import Envelope, TaskHeartbeat, UnknownEventError, encode_payload, envelope
+from couture_common.topics import HEARTBEAT, RUN, TASK_QUEUE, TOPICS, TopicSpec
 from tests.contract.eventlog_contract import (
     ALL_RUN_PARTITIONS,
     EventLogContract,
@@ -20,12 +26,6 @@ from tests.contract.eventlog_contract import (
     read_all,
     xcom,
 )
-
-from couture_common.eventlog import Consumer, EventLogError, TopicPartition, partition_for
-from couture_common.eventlog.factory import open_event_log
-from couture_common.eventlog.sqlite import SqliteEventLog
-from couture_common.events import Envelope, TaskHeartbeat, UnknownEventError, encode_payload, envelope
-from couture_common.topics import HEARTBEAT, RUN, TASK_QUEUE, TOPICS, TopicSpec
 
 
 class TestSqliteEventLogContract(EventLogContract):
@@ -229,6 +229,8 @@ async def test_prune_deletes_events_past_retention_and_never_reuses_offsets(tmp_
         old_run = envelope(xcom().payload, actor="service:executor", time=now - timedelta(days=30))
         await log.append([old_run])
 
+        with pytest.raises(EventLogError, match="timezone-aware"):
+            await log.prune(now.replace(tzinfo=None))
         assert await log.prune(now) == 2
 
         assert await read_all(log.consumer([HEARTBEAT]), 1) == fresh
