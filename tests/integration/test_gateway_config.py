@@ -6,9 +6,9 @@ import json
 
 from couture_common.events import ConnectionSet, DagImportFailed, PoolSet, VariableSet
 
-from .test_gateway import Harness, harness
+from .test_gateway import Harness, harness, signing_key_pem
 
-__all__ = ["harness"]
+__all__ = ["harness", "signing_key_pem"]
 
 
 async def test_variable_crud_with_values_encrypted_in_the_log(harness: Harness) -> None:

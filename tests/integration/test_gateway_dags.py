@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from couture_common.events import DagPausedSet
 
-from .test_gateway import Harness, harness
+from .test_gateway import Harness, harness, signing_key_pem
 
-__all__ = ["harness"]
+__all__ = ["harness", "signing_key_pem"]
 
 
 async def test_dag_list_pages_orders_and_counts_all_matches(harness: Harness) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .test_gateway import START, Harness, endpoints, harness
+from .test_gateway import START, Harness, endpoints, harness, signing_key_pem
 
-__all__ = ["harness"]
+__all__ = ["harness", "signing_key_pem"]
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),

@@ -13,9 +13,9 @@ from couture_common.events import (
     XComPushed,
 )
 
-from .test_gateway import START, Harness, harness
+from .test_gateway import START, Harness, harness, signing_key_pem
 
-__all__ = ["harness"]
+__all__ = ["harness", "signing_key_pem"]
 
 
 async def test_trigger_appends_the_request_and_answers_a_queued_run(harness: Harness) -> None:

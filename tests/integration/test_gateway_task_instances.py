@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from couture_common.events import TaskInstancesCleared, TaskInstanceStateSet, XComPushed
 
-from .test_gateway import START, Harness, harness
+from .test_gateway import START, Harness, harness, signing_key_pem
 
-__all__ = ["harness"]
+__all__ = ["harness", "signing_key_pem"]
 
 
 async def _run_with_results(harness: Harness) -> None:
