@@ -189,3 +189,16 @@ async def test_wait_streams_states_until_the_run_finishes_with_results(harness: 
     assert lines[0] == {"state": "queued"}
     assert lines[-1] == {"state": "success", "results": {"load": 42}}
     assert len(lines) >= 3
+
+
+async def test_pages_ordered_by_a_shared_value_neither_overlap_nor_skip(harness: Harness) -> None:
+    await harness.add_dag("etl")
+    for n in range(7):
+        await harness.post("/api/v2/dags/etl/dagRuns", json={"dag_run_id": f"r{n}"})
+    seen: list[str] = []
+    for offset in range(0, 7, 3):
+        page = await harness.get(
+            "/api/v2/dags/etl/dagRuns", params={"order_by": "state", "limit": 3, "offset": offset}
+        )
+        seen += [r["dag_run_id"] for r in page.json()["dag_runs"]]
+    assert sorted(seen) == [f"r{n}" for n in range(7)]

@@ -66,8 +66,14 @@ async def fetch_page(
     columns: Mapping[str, ColumnElement[Any]],
     default_order: Sequence[str],
 ) -> tuple[list[Any], int]:
-    """One page of ``query``'s rows and the total number of rows it matches."""
+    """One page of ``query``'s rows and the total number of rows it matches.
+
+    ``default_order`` must name a unique key: it also breaks ties of the caller's ``order_by``,
+    so pages never overlap or skip rows that compare equal.
+    """
     order = ordering(page.order_by, columns, default_order)
+    if page.order_by:
+        order += ordering(default_order, columns, default_order)
     total = await conn.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = await conn.execute(query.order_by(*order).limit(page.limit).offset(page.offset))
     return list(rows.mappings()), int(total or 0)

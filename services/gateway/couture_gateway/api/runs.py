@@ -25,7 +25,7 @@ RUN_ORDER: dict[str, ColumnElement[Any]] = {
     "end_date": t.dag_run.c.end_date,
     "queued_at": t.dag_run.c.queued_at,
 }
-RUN_DEFAULT_ORDER = ("run_after", "run_id")
+RUN_DEFAULT_ORDER = ("run_after", "dag_id", "run_id")
 
 
 async def versions_of(conn: AsyncConnection, rows: Iterable[Row]) -> dict[tuple[str, str], Row]:
