@@ -8,8 +8,18 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from couture_gateway.readmodels.migrations import SCHEMA_VERSION, migrate, open_readmodels
+from couture_gateway.readmodels.migrations import SCHEMA_VERSION, UPGRADES, migrate, open_readmodels
 from couture_gateway.readmodels.tables import pool, schema_version
+
+NEW_IN_2 = (
+    "schedule",
+    "next_dagrun_logical_date",
+    "next_dagrun_data_interval_start",
+    "next_dagrun_data_interval_end",
+    "next_dagrun_run_after",
+    "last_automated_data_interval_start",
+    "last_automated_data_interval_end",
+)
 
 
 async def test_a_new_database_is_created_at_the_latest_version_and_migrating_again_changes_nothing(
@@ -29,23 +39,42 @@ async def test_a_new_database_is_created_at_the_latest_version_and_migrating_aga
         await engine.dispose()
 
 
-async def test_an_existing_database_gets_each_new_upgrade_once(tmp_path: Path) -> None:
-    # A database made at version 1, then opened by code that knows one upgrade more.
+async def test_a_version_1_database_gains_the_next_dagrun_columns(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}"
+    engine = await open_readmodels(url)
+    async with engine.begin() as conn:
+        # Back to the shape version 1 had.
+        for column in NEW_IN_2:
+            await conn.execute(sa.text(f"ALTER TABLE dag DROP COLUMN {column}"))
+        await conn.execute(sa.delete(schema_version))
+        await conn.execute(sa.insert(schema_version).values(version=1, applied_at=sa.func.now()))
+    await engine.dispose()
+
+    engine = await open_readmodels(url)
+    try:
+        async with engine.connect() as conn:
+            versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
+            columns = await conn.run_sync(lambda sync: sa.inspect(sync).get_columns("dag"))
+        assert versions == [1, 2]
+        assert set(NEW_IN_2) <= {c["name"] for c in columns}
+    finally:
+        await engine.dispose()
+
+
+async def test_each_upgrade_runs_once_in_order(tmp_path: Path) -> None:
     engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}")
 
     async def add_dag_color(conn: AsyncConnection) -> None:
         await conn.execute(sa.text("ALTER TABLE dag ADD COLUMN color VARCHAR(20)"))
 
     try:
-        assert await migrate(engine, upgrades=(add_dag_color,)) == 2
-        assert await migrate(engine, upgrades=(add_dag_color,)) == 2
+        assert await migrate(engine, upgrades=(*UPGRADES, add_dag_color)) == SCHEMA_VERSION + 1
+        assert await migrate(engine, upgrades=(*UPGRADES, add_dag_color)) == SCHEMA_VERSION + 1
         async with engine.connect() as conn:
             versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
-            columns = await conn.run_sync(
-                lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("dag")]
-            )
-        assert versions == [1, 2]
-        assert "color" in columns
+            columns = await conn.run_sync(lambda sync: sa.inspect(sync).get_columns("dag"))
+        assert versions == [SCHEMA_VERSION, SCHEMA_VERSION + 1]
+        assert "color" in {c["name"] for c in columns}
     finally:
         await engine.dispose()
 

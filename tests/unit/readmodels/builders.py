@@ -25,7 +25,6 @@ def spec(dag_id: str = "etl", *tasks: str, fileloc: str = "/dags/etl.py", **fiel
     return DagSpec(
         dag_id=dag_id,
         fileloc=fileloc,
-        schedule=ScheduleSpec(kind="cron", cron="0 0 * * *", display="@daily"),
         tasks=tuple(
             TaskSpec(
                 task_id=name,
@@ -36,7 +35,12 @@ def spec(dag_id: str = "etl", *tasks: str, fileloc: str = "/dags/etl.py", **fiel
             )
             for i, name in enumerate(names)
         ),
-        **{"start_date": T0, "tags": ("nightly",), **fields},
+        **{
+            "schedule": ScheduleSpec(kind="cron", cron="0 0 * * *", display="@daily"),
+            "start_date": T0,
+            "tags": ("nightly",),
+            **fields,
+        },
     )
 
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
-from couture_common.events import DagFileProcessed, DagFileRemoved, DagImportFailed, DagParsed, DagPausedSet
+from couture_common.dagspec import ScheduleSpec
+from couture_common.events import (
+    DagFileProcessed,
+    DagFileRemoved,
+    DagImportFailed,
+    DagParsed,
+    DagPausedSet,
+    DagRunCreated,
+)
 from couture_gateway.readmodels.tables import dag, dag_tag, dag_version, event_log, import_error
 
-from .builders import ReadModels, spec
+from .builders import T0, ReadModels, spec
 
 
 async def test_a_new_dag_is_listed_paused_with_its_first_version(models: ReadModels) -> None:
@@ -113,3 +122,46 @@ async def test_removing_a_file_deactivates_its_dags_and_forgets_its_import_error
 
     assert (await models.one(dag, dag_id="etl"))["is_active"] is False
     assert await models.rows(import_error) == []
+
+
+async def test_a_scheduled_dag_shows_its_next_run_and_scheduled_runs_move_it(models: ReadModels) -> None:
+    await models.given(DagParsed(dag_id="etl", version="v1", spec=spec()))
+    row = await models.one(dag, dag_id="etl")
+    assert (row["next_dagrun_logical_date"], row["next_dagrun_run_after"]) == (T0, T0 + timedelta(days=1))
+
+    day = timedelta(days=1)
+    await models.given(
+        DagRunCreated(
+            dag_id="etl",
+            run_id="scheduled__1",
+            run_type="scheduled",
+            logical_date=T0,
+            data_interval_start=T0,
+            data_interval_end=T0 + day,
+            dag_version="v1",
+        ),
+        DagRunCreated(
+            dag_id="etl",
+            run_id="manual__1",
+            run_type="manual",
+            logical_date=T0 + 5 * day,
+            data_interval_start=T0 + 5 * day,
+            data_interval_end=T0 + 5 * day,
+            dag_version="v1",
+        ),
+    )
+
+    row = await models.one(dag, dag_id="etl")
+    assert row["next_dagrun_logical_date"] == T0 + day
+    assert (row["next_dagrun_data_interval_start"], row["next_dagrun_data_interval_end"]) == (
+        T0 + day,
+        T0 + 2 * day,
+    )
+
+
+async def test_a_dag_without_schedule_has_no_next_run(models: ReadModels) -> None:
+    await models.given(DagParsed(dag_id="etl", version="v1", spec=spec(schedule=ScheduleSpec(kind="none"))))
+
+    row = await models.one(dag, dag_id="etl")
+    assert row["timetable_description"] == "Never, external triggers only"
+    assert row["next_dagrun_logical_date"] is None

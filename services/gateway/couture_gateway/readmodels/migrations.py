@@ -42,8 +42,24 @@ async def drop_projected_tables(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: tables.metadata.drop_all(sync, tables=list(tables.PROJECTED_TABLES)))
 
 
+async def _add_next_dagrun(conn: AsyncConnection) -> None:
+    """Version 2: DAGs show their next automated run (filled at the next parse, or by a rebuild)."""
+    quote = conn.dialect.identifier_preparer.quote
+    for name in (
+        "schedule",
+        "next_dagrun_logical_date",
+        "next_dagrun_data_interval_start",
+        "next_dagrun_data_interval_end",
+        "next_dagrun_run_after",
+        "last_automated_data_interval_start",
+        "last_automated_data_interval_end",
+    ):
+        column_type = tables.dag.c[name].type.compile(dialect=conn.dialect)
+        await conn.execute(sa.text(f"ALTER TABLE dag ADD COLUMN {quote(name)} {column_type}"))
+
+
 #: Upgrades of existing databases, oldest first. Never edit a released one; append.
-UPGRADES: tuple[Migration, ...] = ()
+UPGRADES: tuple[Migration, ...] = (_add_next_dagrun,)
 SCHEMA_VERSION = 1 + len(UPGRADES)
 
 

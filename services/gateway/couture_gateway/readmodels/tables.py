@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
+from couture_common.clock import ensure_utc
+
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
     """A timestamp stored as UTC and always returned aware (SQLite keeps no zone of its own)."""
@@ -30,9 +32,8 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} given for a UTC column")
-        value = value.astimezone(UTC)
+        # A naive datetime is taken as UTC (Airflow's rule): one odd event must not stop projection.
+        value = ensure_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -101,6 +102,16 @@ dag = sa.Table(
     sa.Column("timezone", sa.String(100), nullable=False),
     # Content hash of the newest parsed version (dag_version.version); the file is a blob of that name.
     sa.Column("latest_version", sa.String(64), nullable=False),
+    # The ScheduleSpec as JSON (NULL only in rows from before schema version 2, until reparsed).
+    sa.Column("schedule", Json),
+    # The next automated run as of the last event that moved it (a parse or a scheduled run).
+    sa.Column("next_dagrun_logical_date", UtcDateTime),
+    sa.Column("next_dagrun_data_interval_start", UtcDateTime),
+    sa.Column("next_dagrun_data_interval_end", UtcDateTime),
+    sa.Column("next_dagrun_run_after", UtcDateTime),
+    # Data interval of the latest scheduled or backfill run: where the next one starts from.
+    sa.Column("last_automated_data_interval_start", UtcDateTime),
+    sa.Column("last_automated_data_interval_end", UtcDateTime),
     sa.Index("ix_dag_fileloc", "fileloc"),
     sa.Index("ix_dag_is_paused", "is_paused"),
 )

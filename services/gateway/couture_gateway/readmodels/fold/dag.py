@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 
+from couture_common.clock import ensure_utc
 from couture_common.dagspec import DagSpec, ScheduleSpec
 from couture_common.events import (
     DagFileProcessed,
@@ -17,6 +18,7 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
+from couture_gateway.readmodels.fold.schedule import next_dagrun
 from couture_gateway.readmodels.rowset import RowSet, Scope
 from couture_gateway.readmodels.tables import dag, dag_tag, dag_version, import_error
 
@@ -57,6 +59,13 @@ def timetable_description(schedule: ScheduleSpec) -> str:
     return "Never, external triggers only"
 
 
+_LAST_AUTOMATED = ("last_automated_data_interval_start", "last_automated_data_interval_end")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else ensure_utc(value)
+
+
 def _owners(spec: DagSpec) -> list[str]:
     # Airflow lists the owners of a DAG's tasks; a DAG without tasks shows its default owner.
     return sorted({t.owner for t in spec.tasks}) or [spec.owner]
@@ -80,32 +89,32 @@ def parsed(rows: RowSet, event: DagParsed, ctx: Context) -> None:
     existing = rows.get(dag, (event.dag_id,))
     # A new DAG starts paused unless its file says is_paused_upon_creation=False (Airflow's rule).
     is_paused = existing["is_paused"] if existing else spec.is_paused_upon_creation is not False
-    rows.put(
-        dag,
-        {
-            "dag_id": event.dag_id,
-            "is_paused": is_paused,
-            "is_active": True,
-            "fileloc": spec.fileloc,
-            "description": spec.description,
-            "owners": _owners(spec),
-            "tags": sorted(set(spec.tags)),
-            "timetable_summary": timetable_summary(spec.schedule),
-            "timetable_description": timetable_description(spec.schedule),
-            "max_active_runs": spec.max_active_runs,
-            "max_active_tasks": spec.max_active_tasks,
-            "has_import_errors": False,
-            "last_parsed_time": ctx.time,
-            "catchup": spec.catchup,
-            "start_date": spec.start_date,
-            "end_date": spec.end_date,
-            "dagrun_timeout": spec.dagrun_timeout,
-            "params": spec.params,
-            "doc_md": spec.doc_md,
-            "timezone": spec.timezone,
-            "latest_version": event.version,
-        },
-    )
+    row = {
+        "dag_id": event.dag_id,
+        "is_paused": is_paused,
+        "is_active": True,
+        "fileloc": spec.fileloc,
+        "description": spec.description,
+        "owners": _owners(spec),
+        "tags": sorted(set(spec.tags)),
+        "timetable_summary": timetable_summary(spec.schedule),
+        "timetable_description": timetable_description(spec.schedule),
+        "max_active_runs": spec.max_active_runs,
+        "max_active_tasks": spec.max_active_tasks,
+        "has_import_errors": False,
+        "last_parsed_time": ctx.time,
+        "catchup": spec.catchup,
+        "start_date": _utc(spec.start_date),
+        "end_date": _utc(spec.end_date),
+        "dagrun_timeout": spec.dagrun_timeout,
+        "params": spec.params,
+        "doc_md": spec.doc_md,
+        "timezone": spec.timezone,
+        "latest_version": event.version,
+        "schedule": msgspec.to_builtins(spec.schedule),
+        **{c: existing[c] if existing else None for c in _LAST_AUTOMATED},
+    }
+    rows.put(dag, {**row, **next_dagrun(row, ctx.time)})
     tags = set(spec.tags)
     for tag in rows.where(dag_tag, dag_id=event.dag_id):
         if tag["name"] not in tags:

@@ -33,8 +33,10 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
+from couture_gateway.readmodels.fold.schedule import next_dagrun
 from couture_gateway.readmodels.rowset import KEYS, Row, RowSet, Scope
 from couture_gateway.readmodels.tables import (
+    dag,
     dag_run,
     dag_version,
     sla_miss,
@@ -48,6 +50,7 @@ FINISHED = frozenset({"success", "failed", "skipped", "upstream_failed", "remove
 _UNSTARTED = frozenset({None, "scheduled", "up_for_retry"})
 _IN_FLIGHT = frozenset({"queued", "running"})
 _RUN_ENDED = frozenset({"success", "failed"})
+_AUTOMATED = frozenset({"scheduled", "backfill"})
 
 # try_phase: how far the current try got.
 SCHEDULED, QUEUED, RUNNING, DONE = 1, 2, 3, 4
@@ -58,7 +61,11 @@ _RUN_TABLES = (dag_run, task_instance, task_instance_try, xcom, sla_miss)
 def run_scopes(event: Any) -> list[Scope]:
     scopes = _of_run(event.dag_id, event.run_id)
     if isinstance(event, DagRunCreated):
-        return [*scopes, Scope(dag_version.name, ("dag_id", "version"), (event.dag_id, event.dag_version))]
+        return [
+            *scopes,
+            Scope(dag_version.name, ("dag_id", "version"), (event.dag_id, event.dag_version)),
+            Scope(dag.name, ("dag_id",), (event.dag_id,)),
+        ]
     if isinstance(event, TaskInstancesCleared):
         # The run's version is only known once its row is read: load them all (clears are rare).
         return [*scopes, Scope(dag_version.name, ("dag_id",), (event.dag_id,))]
@@ -159,6 +166,8 @@ def created(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
             "clear_number": 0,
         },
     )
+    if event.run_type in _AUTOMATED:
+        _move_next_dagrun(rows, event, ctx)
     version = rows.get(dag_version, (event.dag_id, event.dag_version))
     if version is None:
         return
@@ -173,6 +182,20 @@ def created(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
         ti_key = (event.dag_id, event.run_id, task["task_id"], -1)
         if rows.get(task_instance, ti_key) is None:
             rows.put(task_instance, _new_ti(ti_key, task))
+
+
+def _move_next_dagrun(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
+    """A scheduled or backfill run moves the DAG's next run past its interval (never back)."""
+    row = rows.get(dag, (event.dag_id,))
+    last = None if row is None else row["last_automated_data_interval_start"]
+    if row is None or (last is not None and event.data_interval_start <= last):
+        return
+    moved = {
+        **row,
+        "last_automated_data_interval_start": event.data_interval_start,
+        "last_automated_data_interval_end": event.data_interval_end,
+    }
+    rows.put(dag, {**moved, **next_dagrun(moved, ctx.time)})
 
 
 def _spec_date(value: str | None) -> datetime | None:

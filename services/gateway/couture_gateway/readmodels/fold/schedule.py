@@ -1,0 +1,41 @@
+"""The next automated run of a DAG, as Airflow shows it in ``next_dagrun_*``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from couture_common.dagspec import ScheduleSpec
+from couture_common.timetables import DataInterval, TimeRestriction, timetable_for
+from couture_gateway.readmodels.rowset import Row
+
+NEXT_DAGRUN_COLUMNS = (
+    "next_dagrun_logical_date",
+    "next_dagrun_data_interval_start",
+    "next_dagrun_data_interval_end",
+    "next_dagrun_run_after",
+)
+
+
+def next_dagrun(dag: Row, now: datetime) -> dict[str, Any]:
+    """``next_dagrun_*`` of ``dag`` (a dag row) as of ``now``, the time of the event that moved it."""
+    info = None
+    if dag["schedule"] is not None:
+        timetable = timetable_for(msgspec.convert(dag["schedule"], ScheduleSpec))
+        start, end = dag["last_automated_data_interval_start"], dag["last_automated_data_interval_end"]
+        last = None if start is None else DataInterval(start, end)
+        info = timetable.next_dagrun_info(
+            last_automated_data_interval=last,
+            restriction=TimeRestriction(dag["start_date"], dag["end_date"], dag["catchup"]),
+            now=now,
+        )
+    if info is None:
+        return dict.fromkeys(NEXT_DAGRUN_COLUMNS)
+    return {
+        "next_dagrun_logical_date": info.logical_date,
+        "next_dagrun_data_interval_start": info.data_interval.start,
+        "next_dagrun_data_interval_end": info.data_interval.end,
+        "next_dagrun_run_after": info.run_after,
+    }
