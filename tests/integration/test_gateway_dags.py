@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from couture_common.events import DagPausedSet
+from couture_common.events import DagParsed, DagPausedSet
 
-from .test_gateway import Harness, harness, signing_key_pem
+from .test_gateway import Harness, dag_spec, harness, signing_key_pem
 
 __all__ = ["harness", "signing_key_pem"]
 
@@ -121,3 +121,18 @@ async def test_dag_stats_count_runs_per_state(harness: Harness) -> None:
     assert stats["total_entries"] == 1
     counts = {s["state"]: s["count"] for s in stats["dags"][0]["stats"]}
     assert counts == {"queued": 1, "running": 0, "success": 0, "failed": 0}
+
+
+async def test_dag_versions_number_each_parsed_file_content(harness: Harness) -> None:
+    await harness.add_dag("etl")
+    await harness.append(DagParsed(dag_id="etl", version="f" * 64, spec=dag_spec("etl", tags=["v2"])))
+    versions = (
+        await harness.get("/api/v2/dags/etl/dagVersions", params={"order_by": "-version_number"})
+    ).json()
+    assert [(v["version_number"], v["bundle_version"]) for v in versions["dag_versions"]] == [
+        (2, "f" * 64),
+        (1, harness.versions["etl"]),
+    ]
+    assert (await harness.get("/api/v2/dags/etl/dagVersions/2")).json()["version_number"] == 2
+    assert (await harness.get("/api/v2/dags/etl/dagVersions/3")).status_code == 404
+    assert (await harness.get("/api/v2/dags/etl")).json()["tags"][0]["name"] == "v2"

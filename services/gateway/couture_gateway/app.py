@@ -18,6 +18,7 @@ from couture_gateway.api.routes import (
     dag_runs,
     dag_sources,
     dag_stats,
+    dag_versions,
     dags,
     event_logs,
     import_errors,
@@ -36,6 +37,7 @@ API_COUTURE = "/api/couture"
 
 _PROTECTED_V2 = (
     dags,
+    dag_versions,
     tasks,
     dag_runs,
     task_instances,

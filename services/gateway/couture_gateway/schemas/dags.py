@@ -95,3 +95,8 @@ class DAGPatchBody(RequestBody):
 class DAGTagCollectionResponse(ApiModel):
     tags: list[str]
     total_entries: int
+
+
+class DAGVersionCollectionResponse(ApiModel):
+    dag_versions: list[DagVersionResponse]
+    total_entries: int
