@@ -56,6 +56,8 @@ async def test_get_dag_shows_airflow_fields_and_unknown_dag_is_404(harness: Harn
     assert dag["owners"] == ["ana"]
     assert dag["tags"] == [{"name": "sales", "dag_id": "etl", "dag_display_name": "etl"}]
     assert dag["timetable_periodic"] is True
+    assert dag["timetable_summary"] == "@daily"
+    assert dag["next_dagrun_logical_date"] == "2024-01-01T00:00:00Z"
 
     missing = await harness.get("/api/v2/dags/nope")
     assert missing.status_code == 404

@@ -19,7 +19,8 @@ Row = Mapping[Any, Any]
 _NAMESPACE = uuid.UUID("6f1c7f3e-2b7a-4e59-9a51-6d0c8f1b2a90")
 #: Our run types in Airflow 3's words (Airflow 3 renamed datasets to assets).
 _RUN_TYPES = {"dataset_triggered": "asset_triggered"}
-_NON_PERIODIC = {None, "None", "none", "@once", "once"}
+#: Schedule kinds (``ScheduleSpec.kind``) that create runs at regular intervals.
+_PERIODIC = {"cron", "delta"}
 
 
 def stable_id(*parts: object) -> uuid.UUID:
@@ -64,7 +65,8 @@ def dag_details_response(
 
 def _dag_fields(row: Row, dags_folder: Path) -> dict[str, Any]:
     dag_id = row["dag_id"]
-    periodic = row["timetable_summary"] not in _NON_PERIODIC
+    schedule = row["schedule"] or {}
+    periodic = schedule.get("kind") in _PERIODIC
     return {
         "dag_id": dag_id,
         "dag_display_name": dag_id,
@@ -86,6 +88,10 @@ def _dag_fields(row: Row, dags_folder: Path) -> dict[str, Any]:
         "has_task_concurrency_limits": False,
         "has_import_errors": row["has_import_errors"],
         "is_backfillable": periodic,
+        "next_dagrun_logical_date": row["next_dagrun_logical_date"],
+        "next_dagrun_data_interval_start": row["next_dagrun_data_interval_start"],
+        "next_dagrun_data_interval_end": row["next_dagrun_data_interval_end"],
+        "next_dagrun_run_after": row["next_dagrun_run_after"],
         "owners": list(row["owners"]),
         "file_token": row["latest_version"],
     }

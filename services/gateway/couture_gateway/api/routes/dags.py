@@ -33,6 +33,7 @@ _ORDER: dict[str, ColumnElement[Any]] = {
     "fileloc": t.dag.c.fileloc,
     "description": t.dag.c.description,
     "max_active_runs": t.dag.c.max_active_runs,
+    "next_dagrun": t.dag.c.next_dagrun_logical_date,
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": HTTPExceptionResponse}}
 
