@@ -120,6 +120,9 @@ async def test_connection_validation_names_the_field(harness: Harness) -> None:
     )
     assert bad_extra.status_code == 422
     assert bad_extra.json()["detail"][0]["loc"] == ["body", "extra"]
+    spaced = await harness.post("/api/v2/connections", json={"connection_id": "my conn", "conn_type": "http"})
+    assert spaced.status_code == 422
+    assert spaced.json()["detail"][0]["loc"] == ["body", "connection_id"]
 
 
 async def test_pool_crud_and_default_pool_protection(harness: Harness) -> None:

@@ -26,7 +26,8 @@ class ConnectionCollectionResponse(ApiModel):
 
 
 class ConnectionBody(RequestBody):
-    connection_id: str = Field(min_length=1, max_length=200, pattern=r"^[\w.-]+$")
+    #: Airflow's rule: letters, digits and ``_ # ! ( ) - . : / \``.
+    connection_id: str = Field(min_length=1, max_length=200, pattern=r"^[\w#!()\-.:/\\]+$")
     conn_type: str = Field(min_length=1)
     description: str | None = None
     host: str | None = None
