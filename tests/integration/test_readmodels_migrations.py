@@ -13,10 +13,6 @@ from couture_gateway.readmodels.tables import pool, schema_version
 
 NEW_IN_2 = (
     "schedule",
-    "next_dagrun_logical_date",
-    "next_dagrun_data_interval_start",
-    "next_dagrun_data_interval_end",
-    "next_dagrun_run_after",
     "last_automated_data_interval_start",
     "last_automated_data_interval_end",
 )

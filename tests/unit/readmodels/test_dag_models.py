@@ -14,6 +14,7 @@ from couture_common.events import (
     DagPausedSet,
     DagRunCreated,
 )
+from couture_gateway.readmodels.fold.schedule import next_dagrun
 from couture_gateway.readmodels.tables import dag, dag_tag, dag_version, event_log, import_error
 
 from .builders import T0, ReadModels, spec
@@ -126,8 +127,9 @@ async def test_removing_a_file_deactivates_its_dags_and_forgets_its_import_error
 
 async def test_a_scheduled_dag_shows_its_next_run_and_scheduled_runs_move_it(models: ReadModels) -> None:
     await models.given(DagParsed(dag_id="etl", version="v1", spec=spec()))
-    row = await models.one(dag, dag_id="etl")
-    assert (row["next_dagrun_logical_date"], row["next_dagrun_run_after"]) == (T0, T0 + timedelta(days=1))
+    now = T0 + timedelta(days=10)
+    first = next_dagrun(await models.one(dag, dag_id="etl"), now)
+    assert (first["next_dagrun_logical_date"], first["next_dagrun_run_after"]) == (T0, T0 + timedelta(days=1))
 
     day = timedelta(days=1)
     await models.given(
@@ -151,9 +153,9 @@ async def test_a_scheduled_dag_shows_its_next_run_and_scheduled_runs_move_it(mod
         ),
     )
 
-    row = await models.one(dag, dag_id="etl")
-    assert row["next_dagrun_logical_date"] == T0 + day
-    assert (row["next_dagrun_data_interval_start"], row["next_dagrun_data_interval_end"]) == (
+    then = next_dagrun(await models.one(dag, dag_id="etl"), now)
+    assert then["next_dagrun_logical_date"] == T0 + day
+    assert (then["next_dagrun_data_interval_start"], then["next_dagrun_data_interval_end"]) == (
         T0 + day,
         T0 + 2 * day,
     )
@@ -164,4 +166,4 @@ async def test_a_dag_without_schedule_has_no_next_run(models: ReadModels) -> Non
 
     row = await models.one(dag, dag_id="etl")
     assert row["timetable_description"] == "Never, external triggers only"
-    assert row["next_dagrun_logical_date"] is None
+    assert next_dagrun(row, T0)["next_dagrun_logical_date"] is None

@@ -43,14 +43,10 @@ async def drop_projected_tables(conn: AsyncConnection) -> None:
 
 
 async def _add_next_dagrun(conn: AsyncConnection) -> None:
-    """Version 2: DAGs show their next automated run (filled at the next parse, or by a rebuild)."""
+    """Version 2: what DAGs need for their next automated run (filled at the next parse or a rebuild)."""
     quote = conn.dialect.identifier_preparer.quote
     for name in (
         "schedule",
-        "next_dagrun_logical_date",
-        "next_dagrun_data_interval_start",
-        "next_dagrun_data_interval_end",
-        "next_dagrun_run_after",
         "last_automated_data_interval_start",
         "last_automated_data_interval_end",
     ):

@@ -103,12 +103,9 @@ dag = sa.Table(
     # Content hash of the newest parsed version (dag_version.version); the file is a blob of that name.
     sa.Column("latest_version", sa.String(64), nullable=False),
     # The ScheduleSpec as JSON (NULL only in rows from before schema version 2, until reparsed).
+    # With the latest automated interval below it gives ``next_dagrun_*`` at read time
+    # (``fold.schedule.next_dagrun``): the answer depends on the current time, so it is not stored.
     sa.Column("schedule", Json),
-    # The next automated run as of the last event that moved it (a parse or a scheduled run).
-    sa.Column("next_dagrun_logical_date", UtcDateTime),
-    sa.Column("next_dagrun_data_interval_start", UtcDateTime),
-    sa.Column("next_dagrun_data_interval_end", UtcDateTime),
-    sa.Column("next_dagrun_run_after", UtcDateTime),
     # Data interval of the latest scheduled or backfill run: where the next one starts from.
     sa.Column("last_automated_data_interval_start", UtcDateTime),
     sa.Column("last_automated_data_interval_end", UtcDateTime),

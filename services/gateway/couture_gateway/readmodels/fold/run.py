@@ -33,7 +33,6 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
-from couture_gateway.readmodels.fold.schedule import next_dagrun
 from couture_gateway.readmodels.rowset import KEYS, Row, RowSet, Scope
 from couture_gateway.readmodels.tables import (
     dag,
@@ -167,7 +166,7 @@ def created(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
         },
     )
     if event.run_type in _AUTOMATED:
-        _move_next_dagrun(rows, event, ctx)
+        _record_automated_interval(rows, event)
     version = rows.get(dag_version, (event.dag_id, event.dag_version))
     if version is None:
         return
@@ -184,18 +183,18 @@ def created(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
             rows.put(task_instance, _new_ti(ti_key, task))
 
 
-def _move_next_dagrun(rows: RowSet, event: DagRunCreated, ctx: Context) -> None:
+def _record_automated_interval(rows: RowSet, event: DagRunCreated) -> None:
     """A scheduled or backfill run moves the DAG's next run past its interval (never back)."""
     row = rows.get(dag, (event.dag_id,))
     last = None if row is None else row["last_automated_data_interval_start"]
     if row is None or (last is not None and event.data_interval_start <= last):
         return
-    moved = {
-        **row,
-        "last_automated_data_interval_start": event.data_interval_start,
-        "last_automated_data_interval_end": event.data_interval_end,
-    }
-    rows.put(dag, {**moved, **next_dagrun(moved, ctx.time)})
+    rows.update(
+        dag,
+        row,
+        last_automated_data_interval_start=event.data_interval_start,
+        last_automated_data_interval_end=event.data_interval_end,
+    )
 
 
 def _spec_date(value: str | None) -> datetime | None:
