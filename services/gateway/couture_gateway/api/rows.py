@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from couture_common.dagspec import DagSpec, TaskSpec
+from couture_gateway.readmodels.fold.schedule import next_dagrun
 from couture_gateway.schemas.dag_runs import DAGRunResponse
 from couture_gateway.schemas.dags import DAGDetailsResponse, DAGResponse, DagTagResponse, DagVersionResponse
 from couture_gateway.schemas.task_instances import TaskInstanceHistoryResponse, TaskInstanceResponse
@@ -35,16 +36,16 @@ def relative_fileloc(fileloc: str, dags_folder: Path) -> str | None:
         return None
 
 
-def dag_response(row: Row, dags_folder: Path) -> DAGResponse:
-    return DAGResponse(**_dag_fields(row, dags_folder))
+def dag_response(row: Row, dags_folder: Path, now: datetime) -> DAGResponse:
+    return DAGResponse(**_dag_fields(row, dags_folder, now))
 
 
 def dag_details_response(
-    row: Row, spec: DagSpec, version: Row | None, active_runs: int, dags_folder: Path
+    row: Row, spec: DagSpec, version: Row | None, active_runs: int, dags_folder: Path, now: datetime
 ) -> DAGDetailsResponse:
     timeout = spec.dagrun_timeout
     return DAGDetailsResponse(
-        **_dag_fields(row, dags_folder),
+        **_dag_fields(row, dags_folder, now),
         catchup=spec.catchup,
         dag_run_timeout=timedelta(seconds=timeout) if timeout is not None else None,
         doc_md=spec.doc_md,
@@ -63,7 +64,8 @@ def dag_details_response(
     )
 
 
-def _dag_fields(row: Row, dags_folder: Path) -> dict[str, Any]:
+def _dag_fields(row: Row, dags_folder: Path, now: datetime) -> dict[str, Any]:
+    """``now`` places the next automated run, which depends on the current time without catchup."""
     dag_id = row["dag_id"]
     schedule = row["schedule"] or {}
     periodic = schedule.get("kind") in _PERIODIC
@@ -88,10 +90,7 @@ def _dag_fields(row: Row, dags_folder: Path) -> dict[str, Any]:
         "has_task_concurrency_limits": False,
         "has_import_errors": row["has_import_errors"],
         "is_backfillable": periodic,
-        "next_dagrun_logical_date": row["next_dagrun_logical_date"],
-        "next_dagrun_data_interval_start": row["next_dagrun_data_interval_start"],
-        "next_dagrun_data_interval_end": row["next_dagrun_data_interval_end"],
-        "next_dagrun_run_after": row["next_dagrun_run_after"],
+        **next_dagrun(dict(row), now),
         "owners": list(row["owners"]),
         "file_token": row["latest_version"],
     }

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
 
+from couture_common.clock import utcnow
 from couture_common.events import DagPausedSet
 from couture_gateway.api import filters
 from couture_gateway.api.lookups import dag_row, dag_spec
@@ -33,7 +34,6 @@ _ORDER: dict[str, ColumnElement[Any]] = {
     "fileloc": t.dag.c.fileloc,
     "description": t.dag.c.description,
     "max_active_runs": t.dag.c.max_active_runs,
-    "next_dagrun": t.dag.c.next_dagrun_logical_date,
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": HTTPExceptionResponse}}
 
@@ -76,8 +76,9 @@ async def _list(
     conn: SessionDep, query: Select[Any], page: PageDep, settings: SettingsDep
 ) -> DAGCollectionResponse:
     rows, total = await fetch_page(conn, query, page, columns=_ORDER, default_order=["dag_id"])
+    now = utcnow()
     return DAGCollectionResponse(
-        dags=[dag_response(r, settings.dags_path) for r in rows], total_entries=total
+        dags=[dag_response(r, settings.dags_path, now) for r in rows], total_entries=total
     )
 
 
@@ -150,15 +151,17 @@ async def patch_dags(
     rows, _ = await fetch_page(conn, query, page, columns=_ORDER, default_order=["dag_id"])
     if rows:
         await writer.append(*(DagPausedSet(dag_id=r["dag_id"], is_paused=body.is_paused) for r in rows))
+    now = utcnow()
     dags = [
-        dag_response(r, settings.dags_path).model_copy(update={"is_paused": body.is_paused}) for r in rows
+        dag_response(r, settings.dags_path, now).model_copy(update={"is_paused": body.is_paused})
+        for r in rows
     ]
     return DAGCollectionResponse(dags=dags, total_entries=len(dags))
 
 
 @router.get("/dags/{dag_id}", responses=_NOT_FOUND)
 async def get_dag(dag_id: str, conn: SessionDep, settings: SettingsDep) -> DAGResponse:
-    return dag_response(await dag_row(conn, dag_id), settings.dags_path)
+    return dag_response(await dag_row(conn, dag_id), settings.dags_path, utcnow())
 
 
 @router.patch("/dags/{dag_id}", responses={**_NOT_FOUND, 400: {"model": HTTPExceptionResponse}})
@@ -175,7 +178,7 @@ async def patch_dag(
     await dag_row(conn, dag_id)
     await writer.append(DagPausedSet(dag_id=dag_id, is_paused=body.is_paused))
     row = await dag_row(conn, dag_id)
-    return dag_response(row, settings.dags_path).model_copy(update={"is_paused": body.is_paused})
+    return dag_response(row, settings.dags_path, utcnow()).model_copy(update={"is_paused": body.is_paused})
 
 
 @router.get("/dags/{dag_id}/details", responses=_NOT_FOUND)
@@ -185,7 +188,7 @@ async def get_dag_details(dag_id: str, conn: SessionDep, settings: SettingsDep) 
     active_runs = await conn.scalar(
         select(func.count()).where(t.dag_run.c.dag_id == dag_id, t.dag_run.c.state.in_(("queued", "running")))
     )
-    return dag_details_response(row, spec, version, int(active_runs or 0), settings.dags_path)
+    return dag_details_response(row, spec, version, int(active_runs or 0), settings.dags_path, utcnow())
 
 
 @router.get("/dagTags")
