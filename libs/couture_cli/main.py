@@ -10,12 +10,21 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from couture_cli.commands import dags, projections, standalone, users
+from couture_cli.commands import (
+    connections,
+    dags,
+    fernet,
+    projections,
+    standalone,
+    tasks,
+    users,
+    variables,
+)
 from couture_cli.errors import CliError
 from couture_common.eventlog.port import EventLogError
 from couture_common.settings import Settings
 
-GROUPS = (standalone, dags, users, projections)
+GROUPS = (standalone, dags, tasks, variables, connections, users, projections, fernet)
 
 
 def build_parser() -> argparse.ArgumentParser:

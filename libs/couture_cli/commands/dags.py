@@ -75,8 +75,18 @@ def parse_date(text: str | None, *, field: str) -> datetime:
 
 
 async def known_dags(settings: Settings) -> SchedulerState:
+    """The DAGs as the log knows them, after the DAG folder's changed files were parsed (like
+    Airflow's CLI, which parses the folder first)."""
+    from couture_registry.service import DagFolderRegistry
+
     state = SchedulerState()
     async with opened_log(settings) as log:
+        registry = DagFolderRegistry.from_settings(settings, log, watch=False)
+        await registry.start()
+        try:
+            await registry.idle()
+        finally:
+            await registry.stop()
         await fold(log, [DAG], lambda record: apply(state, record))
     return state
 
@@ -146,7 +156,7 @@ async def test_dag(args: argparse.Namespace, settings: Settings) -> int:
     run_id = f"manual__{logical_date.isoformat()}"
     async with Engine(settings, watch_dags=False, project=False) as engine:
         await engine.registry.idle()
-        await engine.scheduler.wait_caught_up()
+        await engine.scheduler.wait_folded([DAG])
         dag = engine.scheduler.state.dags.get(args.dag_id)
         if dag is None or dag.spec is None or not dag.is_active:
             raise CliError(f"DAG {args.dag_id!r} not found in {settings.dags_path}")

@@ -7,8 +7,6 @@ import time
 
 from couture_cli.logview import opened_log
 from couture_common.settings import Settings
-from couture_gateway.readmodels.migrations import open_readmodels
-from couture_gateway.readmodels.projector import rebuild
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +19,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def rebuild_projections(args: argparse.Namespace, settings: Settings) -> int:
+    from couture_gateway.readmodels.migrations import open_readmodels
+    from couture_gateway.readmodels.projector import rebuild
+
     started = time.monotonic()
     engine = await open_readmodels(settings.database)
     try:

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-
-import uvicorn
+from typing import Any
 
 from couture_cli.errors import CliError
 from couture_common.settings import Settings
-from couture_gateway.app import create_app
-from couture_gateway.deps import CurrentUser, require_user
-from couture_registry.api import registry_router
-from couture_registry.code_bricks import CodeBrickStore
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,12 +20,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=standalone)
 
 
-def _editor(user: CurrentUser) -> str:
-    return f"user:{user.subject}"
-
-
 async def standalone(args: argparse.Namespace, settings: Settings) -> int:
+    # The web stack loads only for the command that serves it.
+    import uvicorn
+    from fastapi import Depends
+
+    from couture_gateway.app import create_app
+    from couture_gateway.deps import require_user
+    from couture_registry.api import registry_router
+    from couture_registry.code_bricks import CodeBrickStore
     from couture_standalone.engine import Engine
+
+    # Annotated as Any: FastAPI resolves annotations from module globals, not from this scope.
+    def editor(user: Any = Depends(require_user)) -> str:
+        return f"user:{user.subject}"
 
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
@@ -48,7 +51,7 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
                 engine.registry,
                 CodeBrickStore.from_settings(settings),
                 can_read=require_user,
-                can_edit=_editor,
+                can_edit=editor,
             ),
             prefix="/api/couture",
         )

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from couture_common.clock import utcnow
+from couture_common.config_view import ConfigView
 from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
 from couture_common.events import ExecuteTask, KillTask, TaskHeartbeat, envelope
 from couture_common.settings import Settings
@@ -27,7 +28,6 @@ from couture_common.topics import CONFIG, CONTROL, RUN, TASK_QUEUE
 from couture_executor.adapters.dag_files import DagFileStore
 from couture_executor.adapters.zygote.client import Zygote
 from couture_executor.domain.commits import CommitTracker
-from couture_executor.domain.config_view import ConfigView
 from couture_executor.domain.run_view import RunView
 from couture_executor.domain.tries import TryKey, failure, finished_event
 from couture_executor.supervisor.batching import BatchingAppender, CoalescingCommitter

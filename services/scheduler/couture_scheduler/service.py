@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from couture_common.clock import utcnow
@@ -44,6 +44,7 @@ class SchedulerService:
         self.state = SchedulerState()
         self._task: asyncio.Task[None] | None = None
         self._caught_up = asyncio.Event()
+        self._folded = asyncio.Condition()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scheduler")
@@ -51,6 +52,24 @@ class SchedulerService:
     async def wait_caught_up(self) -> None:
         """Until the state has folded everything that was in the log when the service started."""
         await self._caught_up.wait()
+
+    async def wait_folded(self, topics: Sequence[str], timeout: float = 30.0) -> None:
+        """Until the state has folded everything in ``topics`` that is in the log now."""
+        ends = {
+            (topic, partition): end
+            for topic in topics
+            for partition, end in (await self._log.end_offsets(topic)).items()
+        }
+
+        def reached() -> bool:
+            offsets = self.state.offsets
+            return all(
+                offsets.get(topic, {}).get(partition, -1) + 1 >= end
+                for (topic, partition), end in ends.items()
+            )
+
+        async with asyncio.timeout(timeout), self._folded:
+            await self._folded.wait_for(reached)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -83,7 +102,7 @@ class SchedulerService:
             waiting_for: dict[TopicPartition, int] = {}
             while True:
                 records = await poller.poll(timeout=self._next_wakeup())
-                self._fold(records)
+                await self._fold(records)
                 if any(_position(consumers, tp) < offset for tp, offset in waiting_for.items()):
                     continue
                 waiting_for = await self._decide_and_append()
@@ -98,12 +117,15 @@ class SchedulerService:
                 records = await consumer.poll(5000, timeout=0)
                 if not records:
                     break
-                self._fold(records)
+                await self._fold(records)
 
-    def _fold(self, records: list[Record]) -> None:
+    async def _fold(self, records: list[Record]) -> None:
         state = self.state
         for record in records:
             apply(state, record)
+        if records:
+            async with self._folded:
+                self._folded.notify_all()
 
     async def _decide_and_append(self) -> dict[TopicPartition, int]:
         events = decide(self.state, self._clock(), self._policy)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 import msgspec
 
+from couture_common.config_view import ConfigView
 from couture_common.eventlog import EventLog
 from couture_common.events import (
     ConnectionSet,
@@ -40,7 +41,6 @@ from couture_executor.adapters.zygote.protocol import (
     TaskRequest,
     TriggerDagRun,
 )
-from couture_executor.domain.config_view import ConfigView
 from couture_executor.domain.run_view import RunView
 from couture_executor.domain.tries import TryResult
 from couture_executor.supervisor.offset_gate import OffsetGate

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from couture_common.config_view import ConfigView
 from couture_common.events import ConnectionDeleted, ConnectionSet, VariableDeleted, VariableSet
-from couture_executor.domain.config_view import ConfigView
 
 
 def entry(entry_id: str, conn_id: str = "warehouse", host: str = "db1") -> ConnectionSet:

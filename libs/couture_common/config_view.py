@@ -1,7 +1,8 @@
 """Variables and connections as the ``config`` topic states them, still encrypted.
 
-Secrets stay Fernet tokens here; they are decrypted only when a task asks (see the runtime
-service), so a dump of the executor's memory or a log line never holds them in clear.
+Secrets stay Fernet tokens here; they are decrypted only where a clear value is needed (a task
+asking, ``couture variables get``), so a dump of memory or a log line never holds them in clear.
+Used by the executor and the CLI.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from couture_common.events import ConnectionDeleted, ConnectionSet, Event, Varia
 
 class ConfigView:
     def __init__(self) -> None:
-        self._variables: dict[str, str] = {}
+        self._variables: dict[str, VariableSet] = {}
         self._connections: dict[str, dict[str, ConnectionSet]] = {}
 
     def apply(self, event: Event) -> None:
         match event:
             case VariableSet():
-                self._variables[event.key] = event.value
+                self._variables[event.key] = event
             case VariableDeleted():
                 self._variables.pop(event.key, None)
             case ConnectionSet():
@@ -33,7 +34,22 @@ class ConfigView:
                     self._connections.pop(event.conn_id, None)
 
     def variable_token(self, key: str) -> str | None:
+        variable = self._variables.get(key)
+        return None if variable is None else variable.value
+
+    def variable(self, key: str) -> VariableSet | None:
         return self._variables.get(key)
+
+    def variable_keys(self) -> list[str]:
+        return sorted(self._variables)
+
+    def connection_entries(self) -> list[ConnectionSet]:
+        """Every entry, ordered by conn_id then entry_id."""
+        return [
+            entry
+            for conn_id in sorted(self._connections)
+            for entry in sorted(self._connections[conn_id].values(), key=lambda e: e.entry_id)
+        ]
 
     def connection(
         self, conn_id: str, choose: Callable[[Sequence[ConnectionSet]], ConnectionSet]
