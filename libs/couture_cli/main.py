@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"couture: error: invalid configuration: {problems}", file=sys.stderr)
         return 2
+    except ValueError as exc:
+        print(f"couture: error: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     except EventLogError as exc:
         print(f"couture: error: {exc}", file=sys.stderr)
         return 1

@@ -1,16 +1,23 @@
-"""Configuration: ``COUTURE_*`` environment variables, optionally a ``couture.toml`` file.
+"""Configuration: ``COUTURE_*`` environment variables, and optionally a TOML file named by
+``COUTURE_CONFIG_FILE`` (environment variables win over the file).
 
 Every setting is documented in docs/configuration.md; this module is the one place they are read.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from couture_common.secrets import SecretBox, load_or_create_keys
 
@@ -33,7 +40,22 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=5.0, gt=0)
     zombie_threshold: float = Field(default=60.0, gt=0)
     executor_slots: int = Field(default=32, ge=1)
-    allow_pickle_xcom: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get("COUTURE_CONFIG_FILE")
+        if not config_file:
+            return (init_settings, env_settings)
+        if not Path(config_file).is_file():
+            raise ValueError(f"COUTURE_CONFIG_FILE: {config_file} is not a file")
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=config_file))
 
     @property
     def dags_path(self) -> Path:
