@@ -207,6 +207,19 @@ def test_config_monitoring_and_errors_through_the_official_client(
     variables.post_variable(af.VariableBody(key="region", value="eu"))
     assert [v.key for v in variables.get_variables().variables] == ["db_password", "region"]
     assert variables.get_variable("region").value == "eu"
+    bulk = variables.bulk_variables(
+        af.BulkBodyVariableBody(
+            actions=[
+                af.ActionsInner4(
+                    af.BulkCreateActionVariableBody(
+                        action="create", entities=[af.VariableBody(key="zone", value="a")]
+                    )
+                )
+            ]
+        )
+    )
+    assert bulk.create is not None
+    assert bulk.create.success == ["zone"]
 
     pools = af.PoolApi(client)
     pools.post_pool(af.PoolBody(name="spark", slots=4))

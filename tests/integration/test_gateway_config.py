@@ -171,3 +171,48 @@ async def test_import_errors_and_event_logs(harness: Harness) -> None:
     assert logs["event_logs"][0]["owner"] == "superadmin"
     entry = await harness.get(f"/api/v2/eventLogs/{logs['event_logs'][0]['event_log_id']}")
     assert entry.json()["event"] == "unpause"
+
+
+async def test_bulk_variables_apply_each_action_all_or_nothing(harness: Harness) -> None:
+    await harness.post("/api/v2/variables", json={"key": "old", "value": "1", "description": "keep me"})
+    answer = await harness.patch(
+        "/api/v2/variables",
+        json={
+            "actions": [
+                {"action": "create", "entities": [{"key": "a", "value": "x"}, {"key": "old", "value": "2"}]},
+                {"action": "update", "entities": [{"key": "old", "value": "3"}], "update_mask": ["value"]},
+                {"action": "delete", "entities": ["ghost"], "action_on_non_existence": "skip"},
+            ]
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["create"] == {
+        "success": [],
+        "errors": [{"error": "The variables with these keys: ['old'] already exist.", "status_code": 409}],
+    }
+    assert result["update"] == {"success": ["old"], "errors": []}
+    assert result["delete"] == {"success": [], "errors": []}
+    old = (await harness.get("/api/v2/variables/old")).json()
+    assert (old["value"], old["description"]) == ("3", "keep me")
+    assert (await harness.get("/api/v2/variables/a")).status_code == 404
+
+    bad = await harness.patch("/api/v2/variables", json={"actions": [{"action": "rename", "entities": []}]})
+    assert bad.status_code == 422
+
+
+async def test_bulk_pools_refuse_to_delete_the_default_pool(harness: Harness) -> None:
+    answer = await harness.patch(
+        "/api/v2/pools",
+        json={
+            "actions": [
+                {"action": "create", "entities": [{"name": "gpu", "slots": 2}]},
+                {"action": "delete", "entities": ["default_pool"]},
+            ]
+        },
+    )
+    result = answer.json()
+    assert result["create"]["success"] == ["gpu"]
+    assert result["delete"]["errors"] == [{"error": "Default Pool can't be deleted", "status_code": 400}]
+    names = [p["name"] for p in (await harness.get("/api/v2/pools")).json()["pools"]]
+    assert names == ["default_pool", "gpu"]

@@ -8,13 +8,15 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from couture_common.events import PoolDeleted, PoolSet
+from couture_common.events import Event, PoolDeleted, PoolSet
 from couture_gateway.api import filters
+from couture_gateway.api.bulk import BulkPlan, BulkRefused
 from couture_gateway.api.lookups import not_found
 from couture_gateway.api.paging import PageDep, fetch_page
 from couture_gateway.api.rows import Row
 from couture_gateway.deps import SessionDep, WriterDep
 from couture_gateway.readmodels import tables as t
+from couture_gateway.schemas.bulk import BulkBody, BulkResponse
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.pools import PoolBody, PoolCollectionResponse, PoolPatchBody, PoolResponse
 
@@ -160,3 +162,30 @@ async def _answer(conn: AsyncConnection, event: PoolSet) -> PoolResponse:
         "include_deferred": event.include_deferred,
     }
     return (await _responses(conn, [row]))[0]
+
+
+@router.patch("/pools", responses=_ERRORS)
+async def bulk_pools(body: BulkBody[PoolBody], conn: SessionDep, writer: WriterDep) -> BulkResponse:
+    """Create, update and delete several pools; accepted actions are appended atomically."""
+    names = {e if isinstance(e, str) else e.name for action in body.actions for e in action.entities}
+    rows = {
+        r["name"]: r for r in (await conn.execute(select(t.pool).where(t.pool.c.name.in_(names)))).mappings()
+    }
+
+    def write(entity: PoolBody, exists: bool, mask: list[str] | None) -> list[Event]:
+        current = rows.get(entity.name) if exists else None
+        given = entity.model_dump(include={"slots", "description", "include_deferred"})
+        kept = set() if current is None or mask is None else set(given) - set(mask)
+        merged = {k: current[k] if current and k in kept else v for k, v in given.items()}
+        return [PoolSet(name=entity.name, **merged)]
+
+    def delete(name: str) -> list[Event]:
+        if name == DEFAULT_POOL:
+            raise BulkRefused("Default Pool can't be deleted")
+        return [PoolDeleted(name=name)]
+
+    plan = BulkPlan(noun="pool", existing=set(rows), key=lambda e: e.name, write=write, delete=delete)
+    response, events = plan.apply(body)
+    if events:
+        await writer.append(*events)
+    return response

@@ -9,14 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import ColumnElement, select
 
-from couture_common.events import VariableDeleted, VariableSet
+from couture_common.events import Event, VariableDeleted, VariableSet
 from couture_common.secrets import MASK, SecretBox, is_sensitive_key
 from couture_gateway.api import filters
+from couture_gateway.api.bulk import BulkPlan
 from couture_gateway.api.lookups import not_found
 from couture_gateway.api.paging import PageDep, fetch_page
 from couture_gateway.api.rows import Row
 from couture_gateway.deps import SessionDep, SettingsDep, WriterDep
 from couture_gateway.readmodels import tables as t
+from couture_gateway.schemas.bulk import BulkBody, BulkResponse
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.variables import VariableBody, VariableCollectionResponse, VariableResponse
 
@@ -125,3 +127,37 @@ async def _set(
     await writer.append(VariableSet(key=key, value=box.encrypt(value), description=description))
     shown = MASK if is_sensitive_key(key) else value
     return VariableResponse(key=key, value=shown, description=description, is_encrypted=True)
+
+
+@router.patch("/variables", responses=_ERRORS)
+async def bulk_variables(
+    body: BulkBody[VariableBody], conn: SessionDep, settings: SettingsDep, writer: WriterDep
+) -> BulkResponse:
+    """Create, update and delete several variables; accepted actions are appended atomically."""
+    keys = {e if isinstance(e, str) else e.key for action in body.actions for e in action.entities}
+    rows = {
+        r["key"]: r
+        for r in (await conn.execute(select(t.variable).where(t.variable.c.key.in_(keys)))).mappings()
+    }
+    box = settings.secret_box
+
+    def write(entity: VariableBody, exists: bool, mask: list[str] | None) -> list[Event]:
+        current = rows.get(entity.key) if exists else None
+        kept = set() if current is None else {"value", "description"} - set(mask or ("value", "description"))
+        value = (
+            box.decrypt(current["encrypted_value"]) if current and "value" in kept else _text(entity.value)
+        )
+        description = current["description"] if current and "description" in kept else entity.description
+        return [VariableSet(key=entity.key, value=box.encrypt(value), description=description)]
+
+    plan = BulkPlan(
+        noun="variable",
+        existing=set(rows),
+        key=lambda e: e.key,
+        write=write,
+        delete=lambda key: [VariableDeleted(key=key)],
+    )
+    response, events = plan.apply(body)
+    if events:
+        await writer.append(*events)
+    return response
