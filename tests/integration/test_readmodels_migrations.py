@@ -13,6 +13,7 @@ from couture_gateway.readmodels.tables import pool, schema_version
 
 NEW_IN_2 = (
     "schedule",
+    "next_dagrun_logical_date",
     "last_automated_data_interval_start",
     "last_automated_data_interval_end",
 )

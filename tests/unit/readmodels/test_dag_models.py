@@ -128,7 +128,9 @@ async def test_removing_a_file_deactivates_its_dags_and_forgets_its_import_error
 async def test_a_scheduled_dag_shows_its_next_run_and_scheduled_runs_move_it(models: ReadModels) -> None:
     await models.given(DagParsed(dag_id="etl", version="v1", spec=spec()))
     now = T0 + timedelta(days=10)
-    first = next_dagrun(await models.one(dag, dag_id="etl"), now)
+    row = await models.one(dag, dag_id="etl")
+    assert row["next_dagrun_logical_date"] == T0
+    first = next_dagrun(row, now)
     assert (first["next_dagrun_logical_date"], first["next_dagrun_run_after"]) == (T0, T0 + timedelta(days=1))
 
     day = timedelta(days=1)
@@ -153,7 +155,9 @@ async def test_a_scheduled_dag_shows_its_next_run_and_scheduled_runs_move_it(mod
         ),
     )
 
-    then = next_dagrun(await models.one(dag, dag_id="etl"), now)
+    row = await models.one(dag, dag_id="etl")
+    assert row["next_dagrun_logical_date"] == T0 + day
+    then = next_dagrun(row, now)
     assert then["next_dagrun_logical_date"] == T0 + day
     assert (then["next_dagrun_data_interval_start"], then["next_dagrun_data_interval_end"]) == (
         T0 + day,

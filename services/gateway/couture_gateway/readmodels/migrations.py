@@ -47,6 +47,7 @@ async def _add_next_dagrun(conn: AsyncConnection) -> None:
     quote = conn.dialect.identifier_preparer.quote
     for name in (
         "schedule",
+        "next_dagrun_logical_date",
         "last_automated_data_interval_start",
         "last_automated_data_interval_end",
     ):

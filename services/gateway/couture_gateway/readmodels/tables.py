@@ -104,8 +104,10 @@ dag = sa.Table(
     sa.Column("latest_version", sa.String(64), nullable=False),
     # The ScheduleSpec as JSON (NULL only in rows from before schema version 2, until reparsed).
     # With the latest automated interval below it gives ``next_dagrun_*`` at read time
-    # (``fold.schedule.next_dagrun``): the answer depends on the current time, so it is not stored.
+    # (``fold.schedule.next_dagrun``), since with catchup off the answer depends on the time.
     sa.Column("schedule", Json),
+    # The next run's logical date as of the last parse or automated run, to sort DAGs by.
+    sa.Column("next_dagrun_logical_date", UtcDateTime),
     # Data interval of the latest scheduled or backfill run: where the next one starts from.
     sa.Column("last_automated_data_interval_start", UtcDateTime),
     sa.Column("last_automated_data_interval_end", UtcDateTime),

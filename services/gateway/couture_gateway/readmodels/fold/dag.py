@@ -18,6 +18,7 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
+from couture_gateway.readmodels.fold.schedule import next_dagrun
 from couture_gateway.readmodels.rowset import RowSet, Scope
 from couture_gateway.readmodels.tables import dag, dag_tag, dag_version, import_error
 
@@ -113,7 +114,7 @@ def parsed(rows: RowSet, event: DagParsed, ctx: Context) -> None:
         "schedule": msgspec.to_builtins(spec.schedule),
         **{c: existing[c] if existing else None for c in _LAST_AUTOMATED},
     }
-    rows.put(dag, row)
+    rows.put(dag, {**row, "next_dagrun_logical_date": next_dagrun(row, ctx.time)["next_dagrun_logical_date"]})
     tags = set(spec.tags)
     for tag in rows.where(dag_tag, dag_id=event.dag_id):
         if tag["name"] not in tags:

@@ -33,6 +33,7 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.fold import audit
 from couture_gateway.readmodels.fold.context import Context
+from couture_gateway.readmodels.fold.schedule import following_logical_date
 from couture_gateway.readmodels.rowset import KEYS, Row, RowSet, Scope
 from couture_gateway.readmodels.tables import (
     dag,
@@ -194,6 +195,7 @@ def _record_automated_interval(rows: RowSet, event: DagRunCreated) -> None:
         row,
         last_automated_data_interval_start=event.data_interval_start,
         last_automated_data_interval_end=event.data_interval_end,
+        next_dagrun_logical_date=following_logical_date(row, event.data_interval_end),
     )
 
 
