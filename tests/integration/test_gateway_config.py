@@ -216,3 +216,37 @@ async def test_bulk_pools_refuse_to_delete_the_default_pool(harness: Harness) ->
     assert result["delete"]["errors"] == [{"error": "Default Pool can't be deleted", "status_code": 400}]
     names = [p["name"] for p in (await harness.get("/api/v2/pools")).json()["pools"]]
     assert names == ["default_pool", "gpu"]
+
+
+async def test_bulk_connections_update_the_primary_entry_and_delete_every_entry(harness: Harness) -> None:
+    await harness.post(
+        "/api/v2/connections", json={"connection_id": "db", "conn_type": "postgres", "host": "a"}
+    )
+    await harness.post(
+        "/api/couture/connections/db/entries", json={"connection_id": "db", "conn_type": "postgres"}
+    )
+    answer = await harness.patch(
+        "/api/v2/connections",
+        json={
+            "actions": [
+                {
+                    "action": "create",
+                    "entities": [{"connection_id": "api", "conn_type": "http", "password": "pw"}],
+                },
+                {
+                    "action": "update",
+                    "entities": [{"connection_id": "db", "conn_type": "postgres", "host": "b"}],
+                    "update_mask": ["host"],
+                },
+            ]
+        },
+    )
+    assert answer.json()["create"]["success"] == ["api"]
+    assert (await harness.get("/api/v2/connections/db")).json()["host"] == "b"
+    assert (await harness.get("/api/v2/connections/api")).json()["password"] is None
+
+    deleted = await harness.patch(
+        "/api/v2/connections", json={"actions": [{"action": "delete", "entities": ["db"]}]}
+    )
+    assert deleted.json()["delete"]["success"] == ["db"]
+    assert (await harness.get("/api/couture/connections/db/entries")).status_code == 404

@@ -21,15 +21,17 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from couture_common.events import ConnectionDeleted, ConnectionSet
+from couture_common.events import ConnectionDeleted, ConnectionSet, Event
 from couture_common.ids import new_id
 from couture_common.secrets import MASK, SecretBox, is_sensitive_key
 from couture_gateway.api import filters
+from couture_gateway.api.bulk import BulkPlan, BulkRefused
 from couture_gateway.api.lookups import not_found
 from couture_gateway.api.paging import PageDep, fetch_page
 from couture_gateway.api.rows import Row
 from couture_gateway.deps import SessionDep, SettingsDep, WriterDep
 from couture_gateway.readmodels import tables as t
+from couture_gateway.schemas.bulk import BulkBody, BulkResponse
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.connections import (
     ConnectionBody,
@@ -128,23 +130,43 @@ def entry_event(entry_id: str, body: ConnectionBody, box: SecretBox) -> Connecti
     )
 
 
-def check_extra(extra: str | None) -> None:
+def merged_entry(current: Row, body: ConnectionBody, fields: set[str], box: SecretBox) -> ConnectionBody:
+    """The stored entry with ``fields`` taken from ``body`` (secrets decrypted to re-encrypt)."""
+    stored = {
+        "conn_type": current["conn_type"],
+        "description": current["description"],
+        "host": current["host"],
+        "login": current["login"],
+        "schema": current["schema"],
+        "port": current["port"],
+        "password": box.decrypt(current["encrypted_password"]) if current["encrypted_password"] else None,
+        "extra": box.decrypt(current["encrypted_extra"]) if current["encrypted_extra"] else None,
+    }
+    given = body.model_dump(by_alias=True)
+    return ConnectionBody.model_validate(
+        {
+            "connection_id": current["conn_id"],
+            **{k: given[k] if k in fields else v for k, v in stored.items()},
+        }
+    )
+
+
+def extra_problem(extra: str | None) -> str | None:
     if extra is None:
-        return
+        return None
     try:
         json.loads(extra)
     except ValueError:
+        return "extra must be a JSON document"
+    return None
+
+
+def check_extra(extra: str | None) -> None:
+    if problem := extra_problem(extra):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            [
-                {
-                    "type": "json_invalid",
-                    "loc": ["body", "extra"],
-                    "msg": "extra must be a JSON document",
-                    "input": None,
-                }
-            ],
-        ) from None
+            [{"type": "json_invalid", "loc": ["body", "extra"], "msg": problem, "input": None}],
+        )
 
 
 @router.get("/connections")
@@ -201,22 +223,8 @@ async def patch_connection(
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, f"Invalid field `{sorted(unknown)[0]}` in update mask"
         )
-    box = settings.secret_box
-    stored = {
-        "conn_type": current["conn_type"],
-        "description": current["description"],
-        "host": current["host"],
-        "login": current["login"],
-        "schema": current["schema"],
-        "port": current["port"],
-        "password": box.decrypt(current["encrypted_password"]) if current["encrypted_password"] else None,
-        "extra": box.decrypt(current["encrypted_extra"]) if current["encrypted_extra"] else None,
-    }
-    given = body.model_dump(by_alias=True)
-    merged = ConnectionBody.model_validate(
-        {"connection_id": connection_id, **{k: given[k] if k in fields else v for k, v in stored.items()}}
-    )
-    event = entry_event(current["entry_id"], merged, box)
+    merged = merged_entry(current, body, fields, settings.secret_box)
+    event = entry_event(current["entry_id"], merged, settings.secret_box)
     await writer.append(event)
     return _answer(event, merged)
 
@@ -244,3 +252,42 @@ def _answer(event: ConnectionSet, body: ConnectionBody) -> ConnectionResponse:
             "extra": masked_extra(body.extra),
         }
     )
+
+
+@router.patch("/connections", responses=_ERRORS)
+async def bulk_connections(
+    body: BulkBody[ConnectionBody], conn: SessionDep, settings: SettingsDep, writer: WriterDep
+) -> BulkResponse:
+    """Create, update and delete several connection ids (updates change each id's primary entry;
+    deletes remove all of an id's entries); accepted actions are appended atomically."""
+    ids = {e if isinstance(e, str) else e.connection_id for action in body.actions for e in action.entities}
+    entries = {cid: rows for cid in ids if (rows := await entries_of(conn, cid))}
+    created: dict[str, str] = {}
+    box = settings.secret_box
+
+    def write(entity: ConnectionBody, exists: bool, mask: list[str] | None) -> list[Event]:
+        if problem := extra_problem(entity.extra):
+            raise BulkRefused(f"{entity.connection_id}: {problem}", status.HTTP_422_UNPROCESSABLE_CONTENT)
+        fields = set(mask) if mask else _EDITABLE
+        if unknown := fields - _EDITABLE:
+            raise BulkRefused(f"Invalid field `{sorted(unknown)[0]}` in update mask")
+        stored = entries.get(entity.connection_id)
+        if stored:
+            merged = merged_entry(stored[0], entity, fields, box)
+            return [entry_event(stored[0]["entry_id"], merged, box)]
+        entry_id = created.setdefault(entity.connection_id, new_id())
+        return [entry_event(entry_id, entity, box)]
+
+    def delete(connection_id: str) -> list[Event]:
+        doomed = [e["entry_id"] for e in entries.pop(connection_id, [])]
+        if connection_id in created:
+            doomed.append(created.pop(connection_id))
+        return [ConnectionDeleted(entry_id=entry_id, conn_id=connection_id) for entry_id in doomed]
+
+    plan = BulkPlan(
+        noun="connection", existing=set(entries), key=lambda e: e.connection_id, write=write, delete=delete
+    )
+    response, events = plan.apply(body)
+    if events:
+        await writer.append(*events)
+    return response
