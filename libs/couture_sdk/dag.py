@@ -253,6 +253,14 @@ class DAG:
                 )
 
     def get_template_env(self) -> jinja2.Environment:
+        """Built once per DAG object: the fork server loads each DAG once, so every try it forks
+        inherits a ready environment instead of building one (about a millisecond) per try."""
+        env: jinja2.Environment | None = self.__dict__.get("_template_env")
+        if env is None:
+            env = self.__dict__["_template_env"] = self._build_template_env()
+        return env
+
+    def _build_template_env(self) -> jinja2.Environment:
         searchpath = [str(Path(self.fileloc).parent)] if self.fileloc else []
         searchpath.extend(self.template_searchpath)
         env_class = (

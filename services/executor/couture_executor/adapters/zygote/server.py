@@ -75,7 +75,11 @@ class DagCache:
         previous = signal.signal(signal.SIGALRM, timed_out)
         signal.setitimer(signal.ITIMER_REAL, self._parse_timeout)
         try:
-            return dict(load_dags_from_file(path, dags_folder=dags_folder))
+            dags = dict(load_dags_from_file(path, dags_folder=dags_folder))
+            # Built here, once per version, every forked try inherits the template environment.
+            for dag in dags.values():
+                dag.get_template_env()
+            return dags
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
