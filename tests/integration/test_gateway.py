@@ -37,6 +37,7 @@ from couture_common.events import (
     TaskInstanceQueued,
     TaskInstanceScheduled,
     TaskInstanceStarted,
+    UserPasswordChanged,
     envelope,
 )
 from couture_common.events.run import TryOutcome
@@ -295,6 +296,27 @@ async def test_tampered_unsigned_and_expired_tokens_are_refused(harness: Harness
         answer = await harness.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"})
         assert answer.status_code == 401, token
         assert answer.json() == {"detail": "Invalid or expired token"}
+
+
+async def test_a_user_changes_their_password_and_logs_in_with_the_new_one(harness: Harness) -> None:
+    url = "/api/couture/users/me/password"
+    wrong = await harness.post(url, json={"current_password": "nope", "new_password": "n3w-passw0rd"})
+    assert wrong.status_code == 400
+    short = await harness.post(url, json={"current_password": "couture@123", "new_password": "short"})
+    assert short.status_code == 422
+    assert short.json()["detail"][0]["loc"] == ["body", "new_password"]
+
+    changed = await harness.post(
+        url, json={"current_password": "couture@123", "new_password": "n3w-passw0rd"}
+    )
+    assert changed.status_code == 204
+    [event] = await harness.logged(UserPasswordChanged)
+    assert event.username == "superadmin"
+    assert event.password_hash.startswith("$argon2id$")
+    old = {"username": "superadmin", "password": "couture@123"}
+    new = {"username": "superadmin", "password": "n3w-passw0rd"}
+    assert (await harness.client.post("/auth/token", json=old)).status_code == 401
+    assert (await harness.client.post("/auth/token", json=new)).status_code == 201
 
 
 # --- monitor -------------------------------------------------------------------------------------

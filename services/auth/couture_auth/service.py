@@ -10,7 +10,7 @@ from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirector
 from couture_auth.passwords import hash_password, verify_password
 from couture_auth.tokens import DEFAULT_TTL, TokenIssuer, TokenVerifier, load_or_create_signing_key
 from couture_common.eventlog import Consumer, EventLog
-from couture_common.events import envelope
+from couture_common.events import UserPasswordChanged, envelope
 from couture_common.topics import AUTH
 
 ACTOR = "service:auth"
@@ -70,6 +70,20 @@ class AuthService:
         if not await asyncio.to_thread(verify_password, stored, password) or user is None:
             raise AuthenticationFailed("invalid username or password")
         return self._issuer.issue(user.username, user.roles, now=now)
+
+    async def change_password(self, username: str, current: str, new: str) -> None:
+        """Set a new password after checking the current one; :class:`AuthenticationFailed` if wrong.
+
+        Tokens issued before stay valid until they expire.
+        """
+        user = await self.user(username)
+        if user is None or not await asyncio.to_thread(verify_password, user.password_hash, current):
+            raise AuthenticationFailed("the current password is wrong")
+        event = UserPasswordChanged(
+            username=username, password_hash=await asyncio.to_thread(hash_password, new)
+        )
+        await self._log.append([envelope(event, actor=f"user:{username}")])
+        await self._catch_up()
 
     async def _catch_up(self) -> None:
         async with self._lock:

@@ -12,6 +12,7 @@ from couture_auth import AuthService
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
 from couture_gateway.api.routes import (
+    account,
     auth,
     connection_entries,
     connections,
@@ -123,6 +124,7 @@ def create_app(
         protected_v2.include_router(module.router)
     app.include_router(protected_v2)
     couture = APIRouter(prefix=API_COUTURE, dependencies=[Depends(require_user)])
+    couture.include_router(account.router)
     couture.include_router(connection_entries.router)
     app.include_router(couture)
     return app

@@ -10,3 +10,8 @@ class LoginBody(BaseModel):
 
 class LoginResponse(BaseModel):
     access_token: str
+
+
+class PasswordChangeBody(BaseModel):
+    current_password: str = Field(min_length=1)
+    new_password: str = Field(min_length=8, max_length=256)
