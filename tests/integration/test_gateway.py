@@ -298,6 +298,17 @@ async def test_tampered_unsigned_and_expired_tokens_are_refused(harness: Harness
         assert answer.json() == {"detail": "Invalid or expired token"}
 
 
+async def test_the_token_names_its_user_and_roles(harness: Harness) -> None:
+    me = await harness.get("/api/couture/users/me")
+    assert me.json() == {
+        "username": "superadmin",
+        "roles": ["Admin"],
+        "email": None,
+        "first_name": None,
+        "last_name": None,
+    }
+
+
 async def test_a_user_changes_their_password_and_logs_in_with_the_new_one(harness: Harness) -> None:
     url = "/api/couture/users/me/password"
     wrong = await harness.post(url, json={"current_password": "nope", "new_password": "n3w-passw0rd"})

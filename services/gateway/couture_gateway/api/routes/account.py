@@ -6,10 +6,25 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from couture_auth import AuthenticationFailed
 from couture_gateway.deps import AuthDep, CurrentUser
-from couture_gateway.schemas.auth import PasswordChangeBody
+from couture_gateway.schemas.auth import PasswordChangeBody, UserResponse
 from couture_gateway.schemas.common import HTTPExceptionResponse
 
 router = APIRouter(tags=["Account (Couture)"])
+
+
+@router.get("/users/me", responses={404: {"model": HTTPExceptionResponse}})
+async def get_me(user: CurrentUser, auth: AuthDep) -> UserResponse:
+    """Who the token belongs to, with their roles."""
+    account = await auth.user(user.subject)
+    if account is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"User `{user.subject}` no longer exists")
+    return UserResponse(
+        username=account.username,
+        roles=list(account.roles),
+        email=account.email,
+        first_name=account.first_name,
+        last_name=account.last_name,
+    )
 
 
 @router.post(
