@@ -176,7 +176,7 @@ async def test_wait_streams_states_until_the_run_finishes_with_results(harness: 
     )
 
     async def finish_soon() -> None:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)
         await harness.patch("/api/v2/dags/etl/dagRuns/r1", json={"state": "success"})
 
     finishing = asyncio.create_task(finish_soon())
@@ -188,7 +188,7 @@ async def test_wait_streams_states_until_the_run_finishes_with_results(harness: 
     lines = [json.loads(line) for line in answer.text.splitlines()]
     assert lines[0] == {"state": "queued"}
     assert lines[-1] == {"state": "success", "results": {"load": 42}}
-    assert len(lines) >= 3
+    assert len(lines) >= 2
 
 
 async def test_pages_ordered_by_a_shared_value_neither_overlap_nor_skip(harness: Harness) -> None:
