@@ -32,7 +32,7 @@ class Gateway:
     projection_timeout: float = 2.0
 
 
-def _gateway(request: Request) -> Gateway:
+async def _gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -40,21 +40,21 @@ def _gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(_gateway)]
 
 
-def _settings(gateway: GatewayDep) -> Settings:
+async def _settings(gateway: GatewayDep) -> Settings:
     return gateway.settings
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
-def _log(gateway: GatewayDep) -> EventLog:
+async def _log(gateway: GatewayDep) -> EventLog:
     return gateway.log
 
 
 LogDep = Annotated[EventLog, Depends(_log)]
 
 
-def _auth(gateway: GatewayDep) -> AuthService:
+async def _auth(gateway: GatewayDep) -> AuthService:
     return gateway.auth
 
 
@@ -72,7 +72,7 @@ SessionDep = Annotated[AsyncConnection, Depends(_session)]
 _bearer = HTTPBearer(auto_error=False, description="An access token from `POST /auth/token`.")
 
 
-def require_user(
+async def require_user(
     gateway: GatewayDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
@@ -95,7 +95,7 @@ def require_user(
 CurrentUser = Annotated[TokenClaims, Depends(require_user)]
 
 
-def _writer(gateway: GatewayDep, user: CurrentUser) -> EventWriter:
+async def _writer(gateway: GatewayDep, user: CurrentUser) -> EventWriter:
     return EventWriter(
         gateway.log,
         gateway.projector,

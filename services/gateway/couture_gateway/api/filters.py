@@ -54,7 +54,7 @@ RANGED_DATES = ("run_after", "logical_date", "start_date", "end_date")
 DateRanges = dict[str, dict[str, datetime | None]]
 
 
-def date_ranges(
+async def date_ranges(
     run_after_gte: datetime | None = None,
     run_after_gt: datetime | None = None,
     run_after_lte: datetime | None = None,

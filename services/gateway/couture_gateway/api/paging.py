@@ -25,7 +25,7 @@ class Page:
     order_by: tuple[str, ...]
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT, description="Entries per page.")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, description="Entries to skip.")] = 0,
     order_by: Annotated[
