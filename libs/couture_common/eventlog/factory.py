@@ -23,6 +23,7 @@ def open_event_log(
 
     ``sqlite:///`` is followed by an absolute path (``sqlite:////home/me/events.db`` or
     ``sqlite:///home/me/events.db``); the file's folder is created. ``sync`` applies to SQLite.
+    ``kafka://`` is followed by the bootstrap servers, ``host:port[,host:port]``.
     """
     scheme, separator, rest = url.partition("://")
     if not separator:
@@ -41,6 +42,9 @@ def open_event_log(
             raise EventLogError(f"COUTURE_EVENT_LOG: cannot create the folder {path.parent}: {exc}") from exc
         return SqliteEventLog(path, topics=topics, sync=sync)
     if scheme == "kafka":
-        raise EventLogError("Kafka event log not available in this build yet")
+        # Imported here: the standalone product never loads the Kafka client.
+        from couture_common.eventlog.kafka import KafkaEventLog
+
+        return KafkaEventLog(rest, topics=topics)
     # Only the scheme is echoed: the rest of a URL may carry credentials.
     raise EventLogError(f"COUTURE_EVENT_LOG has the unsupported scheme {scheme!r}; use {_EXAMPLES}")

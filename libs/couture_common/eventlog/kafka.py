@@ -1,0 +1,450 @@
+"""The event log on Apache Kafka: the distributed deployment's adapter of the log port.
+
+* Topics are created on :meth:`KafkaEventLog.start` with their partition counts: event topics
+  keep everything (``retention.ms=-1``), ``heartbeat`` keeps its ``retention_hours``, ``config``
+  and ``auth`` are compacted. An existing topic with another partition count is refused.
+* Each event goes to partition ``partition_for(key, partitions)``, passed explicitly on send, so
+  both adapters put a key on the same partition and one group member owns all of a DAG's runs.
+* The producer is idempotent with ``acks=all``: a retried send is written once, in order.
+* Envelope metadata travels in headers (``_kafka_codec``); the value is the encoded payload.
+* Group consumers are Kafka consumer groups: partitions are spread and rebalanced by the broker,
+  offsets are committed to Kafka. A consumer without a group assigns itself every partition and
+  reads from offset 0.
+* ``namespace`` prefixes topic names and group ids on the cluster, so several deployments (or
+  test runs) share one cluster; the port's callers always use the plain names.
+
+What this adapter does not promise that SQLite does: a batch spanning several partitions is
+written by one producer, in order and without duplicates, but a broker failure in the middle of
+it can leave some partitions written and others not (the call then raises). Kafka transactions
+would make it all-or-nothing, but their commit markers take offsets, which breaks the port's
+"offsets grow by one" promise that readers waiting for an end offset rely on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition as KafkaPartition
+
+from couture_common.eventlog._kafka_codec import decode_record, encode_messages
+from couture_common.eventlog._kafka_topics import ensure_topics
+from couture_common.eventlog.port import EventLogError, Record, TopicPartition
+from couture_common.events import Envelope, UnknownEventError
+from couture_common.topics import TOPICS, TopicSpec
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Large enough for any batch the services append, so a call's events to one partition usually
+#: travel as one record batch.
+_MAX_BATCH_BYTES = 1024 * 1024
+#: How often group members heartbeat: also how soon they notice a rebalance.
+_HEARTBEAT_MS = 500
+_SESSION_TIMEOUT_MS = 10_000
+#: A broker holds an empty fetch this long; an append wakes it at once.
+_FETCH_WAIT_MS = 500
+
+
+class KafkaEventLog:
+    """The log port on a Kafka cluster; use it from one event loop.
+
+    ``bootstrap`` is ``host:port`` or several, comma-separated or as a list.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str | Sequence[str],
+        *,
+        topics: Mapping[str, TopicSpec] = TOPICS,
+        client_id: str = "couture",
+        namespace: str = "",
+    ) -> None:
+        servers = [s.strip() for s in bootstrap.split(",")] if isinstance(bootstrap, str) else list(bootstrap)
+        if not servers or not all(_is_host_port(server) for server in servers):
+            raise EventLogError(
+                f"the Kafka bootstrap servers must be host:port[,host:port], not {bootstrap!r}"
+            )
+        for name, spec in topics.items():
+            if spec.name != name:
+                raise EventLogError(f"topics[{name!r}] describes topic {spec.name!r}")
+            if spec.partitions < 1:
+                raise EventLogError(f"topic {name!r}: partitions must be at least 1, not {spec.partitions}")
+        self.bootstrap = servers
+        self.namespace = namespace
+        self._client_id = client_id
+        self._topics = dict(topics)
+        self._producer: Any = None
+        self._offsets: Any = None
+        self._starting = asyncio.Lock()
+        self._open = False
+        self._closed = False
+        self._consumers: set[KafkaConsumer] = set()
+
+    @property
+    def topics(self) -> Mapping[str, TopicSpec]:
+        return self._topics
+
+    async def start(self) -> None:
+        async with self._starting:
+            if self._closed:
+                raise EventLogError(f"the Kafka event log at {self._where} is closed")
+            if self._open:
+                return
+            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self._client_id)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                client_id=self._client_id,
+                acks="all",
+                enable_idempotence=True,
+                max_batch_size=_MAX_BATCH_BYTES,
+                max_request_size=_MAX_BATCH_BYTES,
+            )
+            offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self._client_id)
+            try:
+                await admin.start()
+                try:
+                    await ensure_topics(admin, self._topics, self.namespace)
+                finally:
+                    await admin.close()
+                await producer.start()
+                await offsets.start()
+            except KafkaError as exc:
+                await producer.stop()
+                await offsets.stop()
+                raise EventLogError(f"cannot use the Kafka cluster at {self._where}: {exc!r}") from exc
+            self._producer, self._offsets = producer, offsets
+            self._open = True
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def append(self, envelopes: Sequence[Envelope]) -> list[Record]:
+        """Durably append a batch (``acks=all``); a bad envelope refuses the batch by its index."""
+        if not envelopes:
+            return []
+        self._require_open()
+        messages = encode_messages(envelopes, self._topics)
+        try:
+            sent = [
+                await self._producer.send(
+                    self.namespace + m.topic,
+                    value=m.value,
+                    key=m.key,
+                    partition=m.partition,
+                    timestamp_ms=m.timestamp_ms,
+                    headers=m.headers,
+                )
+                for m in messages
+            ]
+            written = await asyncio.gather(*sent)
+        except KafkaError as exc:
+            raise EventLogError(
+                f"appending {len(messages)} events to Kafka failed, some may have been written: {exc!r}"
+            ) from exc
+        return [
+            Record(m.topic, meta.partition, meta.offset, env)
+            for m, meta, env in zip(messages, written, envelopes, strict=True)
+        ]
+
+    def consumer(self, topics: Sequence[str], *, group: str | None = None) -> KafkaConsumer:
+        self._require_open()
+        if isinstance(topics, str):
+            raise EventLogError(f"topics must be a sequence of topic names, not the string {topics!r}")
+        names = tuple(sorted(set(topics)))
+        if not names:
+            raise EventLogError("a consumer needs at least one topic")
+        unknown = [name for name in names if name not in self._topics]
+        if unknown:
+            raise EventLogError(f"unknown topics {unknown}; this log has {sorted(self._topics)}")
+        if group is not None and not group:
+            raise EventLogError("group must be a non-empty name, or None for a consumer without a group")
+        partitions = frozenset(TopicPartition(t, p) for t in names for p in range(self._topics[t].partitions))
+        consumer = KafkaConsumer(self, names, group, partitions)
+        self._consumers.add(consumer)
+        return consumer
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        self._require_open()
+        spec = self._topics.get(topic)
+        if spec is None:
+            raise EventLogError(f"unknown topic {topic!r}; this log has {sorted(self._topics)}")
+        partitions = [KafkaPartition(self.namespace + topic, p) for p in range(spec.partitions)]
+        ends = await _kafka_call(
+            self._offsets.end_offsets(partitions), f"reading the end offsets of {topic!r}"
+        )
+        return {tp.partition: int(end) for tp, end in ends.items()}
+
+    async def close(self) -> None:
+        async with self._starting:
+            if self._closed:
+                return
+            self._closed = True
+        for consumer in list(self._consumers):
+            await consumer.close()
+        if self._open:
+            await self._producer.stop()
+            await self._offsets.stop()
+
+    # Used by KafkaConsumer, its partner in this module.
+
+    def _kafka_consumer(self, group: str | None) -> Any:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            client_id=self._client_id,
+            group_id=None if group is None else self.namespace + group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            heartbeat_interval_ms=_HEARTBEAT_MS,
+            session_timeout_ms=_SESSION_TIMEOUT_MS,
+            fetch_max_wait_ms=_FETCH_WAIT_MS,
+        )
+
+    def _forget(self, consumer: KafkaConsumer) -> None:
+        self._consumers.discard(consumer)
+
+    @property
+    def _where(self) -> str:
+        return ",".join(self.bootstrap)
+
+    def _require_open(self) -> None:
+        if self._closed:
+            raise EventLogError(f"the Kafka event log at {self._where} is closed")
+        if not self._open:
+            raise EventLogError(f"the Kafka event log at {self._where} is not started; await start() first")
+
+
+class KafkaConsumer:
+    """Reads topics of a :class:`KafkaEventLog`; used from one task at a time.
+
+    The Kafka client starts on the first poll; a group member gets its partitions while it polls.
+    Positions are kept here as well as in the client, so :meth:`position` needs no round trip.
+    """
+
+    def __init__(
+        self,
+        log: KafkaEventLog,
+        topics: tuple[str, ...],
+        group: str | None,
+        partitions: frozenset[TopicPartition],
+    ) -> None:
+        self._log = log
+        self._topics = topics
+        self._group = group
+        self._kafka = log._kafka_consumer(group)
+        self._namespace = log.namespace
+        # Without a group every partition is this consumer's from the start, read from offset 0.
+        self._assignment = partitions if group is None else frozenset()
+        self._positions: dict[TopicPartition, int] = dict.fromkeys(self._assignment, 0)
+        self._starting: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
+        self._polling = False
+
+    @property
+    def assignment(self) -> frozenset[TopicPartition]:
+        return self._assignment
+
+    async def poll(self, max_records: int = 1000, timeout: float | None = None) -> list[Record]:
+        if max_records < 1:
+            raise EventLogError(f"max_records must be at least 1, not {max_records}")
+        if timeout is not None and timeout < 0:
+            raise EventLogError(f"timeout must be None or at least 0, not {timeout}")
+        if self._polling:
+            raise EventLogError("this consumer is already polling; a consumer serves one task at a time")
+        self._polling = True
+        try:
+            return await self._poll(max_records, timeout)
+        finally:
+            self._polling = False
+
+    async def _poll(self, max_records: int, timeout: float | None) -> list[Record]:
+        self._check_open()
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        if self._starting is None:
+            self._starting = asyncio.ensure_future(self._start())
+        await self._unless_closed(asyncio.shield(self._starting))
+        while True:
+            remaining = 1.0 if deadline is None else max(0.0, deadline - loop.time())
+            fetched = await self._unless_closed(
+                _kafka_call(
+                    self._kafka.getmany(timeout_ms=round(remaining * 1000), max_records=max_records),
+                    "polling",
+                )
+            )
+            if self._group is not None:
+                fetched = self._hold_back_gained(fetched)
+                await self._sync_assignment()
+            records = self._decode(fetched)
+            if records or (deadline is not None and loop.time() >= deadline):
+                return records
+
+    async def _start(self) -> None:
+        kafka_topics = [self._namespace + t for t in self._topics]
+        if self._group is None:
+            self._kafka.assign([self._to_kafka(tp) for tp in self._assignment])
+        else:
+            self._kafka.subscribe(topics=kafka_topics)
+        await _kafka_call(self._kafka.start(), "starting a consumer")
+        if self._group is None:
+            for tp, offset in self._positions.items():
+                self._kafka.seek(self._to_kafka(tp), offset)
+
+    def _hold_back_gained(self, fetched: Mapping[Any, list[Any]]) -> dict[Any, list[Any]]:
+        """Drop what was fetched from partitions gained in this poll, to be read again later.
+
+        Callers see a new assignment, with its positions, before any record from it.
+        """
+        kept = {}
+        for kafka_tp, messages in fetched.items():
+            if self._from_kafka(kafka_tp) in self._assignment:
+                kept[kafka_tp] = messages
+            elif messages:
+                self._kafka.seek(kafka_tp, messages[0].offset)
+        return kept
+
+    async def _sync_assignment(self) -> None:
+        """Take on the group's current assignment, with the positions of new partitions."""
+        current = frozenset(self._from_kafka(tp) for tp in self._kafka.assignment())
+        if current == self._assignment:
+            return
+        positions = {}
+        for tp in current:
+            if tp in self._positions:
+                positions[tp] = self._positions[tp]
+                continue
+            try:
+                positions[tp] = await self._kafka.position(self._to_kafka(tp))
+            except KafkaError:
+                # Revoked again while we asked; the next poll takes on the newer assignment.
+                return
+        self._positions = positions
+        self._assignment = current
+
+    def _decode(self, fetched: Mapping[Any, list[Any]]) -> list[Record]:
+        """Records in offset order per partition; an undecodable one stops the batch before it.
+
+        The partitions after the bad record are sought back, so the next poll returns them again
+        (and raises again at the bad record until the caller seeks past it).
+        """
+        records: list[Record] = []
+        error: Exception | None = None
+        for kafka_tp, messages in sorted(fetched.items()):
+            tp = self._from_kafka(kafka_tp)
+            for message in messages:
+                if error is None:
+                    try:
+                        records.append(decode_record(tp.topic, message))
+                    except (UnknownEventError, EventLogError) as exc:
+                        error = exc
+                if error is not None:
+                    self._kafka.seek(kafka_tp, message.offset)
+                    break
+                self._positions[tp] = message.offset + 1
+        if error is not None and not records:
+            raise error
+        return records
+
+    def position(self, tp: TopicPartition) -> int:
+        self._check_assigned(tp)
+        return self._positions[tp]
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self._check_assigned(tp)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise EventLogError(
+                f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}"
+            )
+        self._positions[tp] = offset
+        if self._starting is not None and self._starting.done():
+            try:
+                self._kafka.seek(self._to_kafka(tp), offset)
+            except KafkaError as exc:
+                raise EventLogError(f"cannot seek {tp.topic}[{tp.partition}]: {exc!r}") from exc
+
+    async def commit(self, offsets: Mapping[TopicPartition, int] | None = None) -> None:
+        self._check_open()
+        if self._group is None:
+            return
+        if offsets is None:
+            chosen = {tp: pos for tp, pos in self._positions.items() if tp in self._assignment}
+        else:
+            for tp, offset in offsets.items():
+                self._check_assigned(tp)
+                if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+                    raise EventLogError(
+                        f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}"
+                    )
+            chosen = dict(offsets)
+        if chosen:
+            await _kafka_call(
+                self._kafka.commit({self._to_kafka(tp): offset for tp, offset in chosen.items()}),
+                f"committing the offsets of group {self._group!r}",
+            )
+
+    async def close(self) -> None:
+        """Leave the group (its other members take over the partitions) and end any poll."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._log._forget(self)
+        if self._starting is not None:
+            await asyncio.wait([self._starting])
+            await self._kafka.stop()
+
+    # Machinery.
+
+    async def _unless_closed(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable``, or raise as soon as the consumer is closed."""
+        work = asyncio.ensure_future(awaitable)
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait([work, closing], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closing.cancel()
+        if not work.done():
+            work.cancel()
+            await asyncio.wait([work])
+            raise EventLogError("this consumer is closed")
+        self._check_open()
+        return work.result()
+
+    def _to_kafka(self, tp: TopicPartition) -> Any:
+        return KafkaPartition(self._namespace + tp.topic, tp.partition)
+
+    def _from_kafka(self, tp: Any) -> TopicPartition:
+        return TopicPartition(tp.topic[len(self._namespace) :], tp.partition)
+
+    def _check_open(self) -> None:
+        if self._closing.is_set():
+            raise EventLogError("this consumer is closed")
+
+    def _check_assigned(self, tp: TopicPartition) -> None:
+        self._check_open()
+        if tp not in self._assignment:
+            raise EventLogError(f"{tp.topic}[{tp.partition}] is not assigned to this consumer")
+
+
+async def _kafka_call(awaitable: Awaitable[T], doing: str) -> T:
+    try:
+        return await awaitable
+    except KafkaError as exc:
+        raise EventLogError(f"{doing} failed: {exc!r}") from exc
+
+
+def _is_host_port(server: str) -> bool:
+    host, _, port = server.rpartition(":")
+    return bool(host) and port.isdigit()

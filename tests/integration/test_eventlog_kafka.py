@@ -1,0 +1,118 @@
+"""The Kafka event log against the real broker of ``deploy/local/services``: the port's contract,
+plus what only Kafka shows (topic settings on the cluster, namespaces)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Mapping
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from couture_common.eventlog import EventLogError
+from couture_common.eventlog.factory import open_event_log
+from couture_common.eventlog.kafka import KafkaEventLog
+from couture_common.topics import CONFIG, HEARTBEAT, RUN, TOPICS, TopicSpec
+from tests.contract.eventlog_contract import EventLogContract, read_all, xcom
+
+
+@pytest.fixture
+async def namespace(kafka_bootstrap: str) -> AsyncIterator[str]:
+    """A namespace of this test's own on the shared broker; its topics are deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}."
+    yield prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        ours = [name for name in await admin.list_topics() if name.startswith(prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+
+
+class TestKafkaEventLogContract(EventLogContract):
+    bootstrap: str
+    prefix: str
+
+    @pytest.fixture(autouse=True)
+    def _own_namespace(self, kafka_bootstrap: str, namespace: str) -> None:
+        self.bootstrap = kafka_bootstrap
+        self.prefix = namespace
+
+    def make_log(self, topics: Mapping[str, TopicSpec]) -> KafkaEventLog:
+        return KafkaEventLog(self.bootstrap, topics=topics, namespace=self.prefix)
+
+
+async def topic_configs(bootstrap: str, names: list[str]) -> dict[str, dict[str, str]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        )
+    finally:
+        await admin.close()
+    return {
+        resource[3]: {entry[0]: entry[1] for entry in resource[4]}
+        for response in responses
+        for resource in response.resources
+    }
+
+
+async def test_topics_are_created_with_their_partitions_and_retention(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    async with KafkaEventLog(kafka_bootstrap, namespace=namespace):
+        configs = await topic_configs(kafka_bootstrap, [namespace + n for n in (RUN, HEARTBEAT, CONFIG)])
+
+    run, heartbeat, config = (configs[namespace + n] for n in (RUN, HEARTBEAT, CONFIG))
+    assert (run["cleanup.policy"], run["retention.ms"]) == ("delete", "-1")
+    assert (heartbeat["cleanup.policy"], heartbeat["retention.ms"]) == ("delete", str(24 * 3_600_000))
+    assert config["cleanup.policy"] == "compact"
+
+
+async def test_a_topic_on_the_cluster_with_other_partitions_is_refused(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    async with KafkaEventLog(kafka_bootstrap, topics={RUN: TOPICS[RUN]}, namespace=namespace):
+        pass
+
+    log = KafkaEventLog(kafka_bootstrap, topics={RUN: TopicSpec(RUN, 4)}, namespace=namespace)
+    with pytest.raises(EventLogError, match="'run' has 8 partitions on the Kafka cluster"):
+        await log.start()
+    await log.close()
+
+
+async def test_namespaces_keep_deployments_on_one_cluster_apart(kafka_bootstrap: str, namespace: str) -> None:
+    async with (
+        KafkaEventLog(kafka_bootstrap, namespace=namespace + "blue.") as blue,
+        KafkaEventLog(kafka_bootstrap, namespace=namespace + "green.") as green,
+    ):
+        appended = await blue.append([xcom(task_id="blue")])
+
+        assert await green.consumer([RUN]).poll(timeout=0.3) == []
+        assert await read_all(blue.consumer([RUN]), 1) == appended
+
+
+async def test_a_kafka_url_opens_a_log_on_the_broker(kafka_bootstrap: str, namespace: str) -> None:
+    log = open_event_log(f"kafka://{kafka_bootstrap}", topics={RUN: TOPICS[RUN]})
+
+    assert isinstance(log, KafkaEventLog) and log.bootstrap == [kafka_bootstrap]
+
+
+@pytest.mark.parametrize(
+    "url", ["kafka://", "kafka://broker", "kafka://broker:port", "kafka://a:9092,,b:9092"]
+)
+def test_kafka_urls_without_host_and_port_are_refused(url: str) -> None:
+    with pytest.raises(EventLogError, match="host:port"):
+        open_event_log(url)
+
+
+async def test_an_unreachable_broker_is_reported_by_address() -> None:
+    log = KafkaEventLog("127.0.0.1:9", topics={RUN: TOPICS[RUN]})
+    with pytest.raises(EventLogError, match=re.escape("127.0.0.1:9")):
+        await log.start()
+    await log.close()
