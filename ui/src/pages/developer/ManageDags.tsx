@@ -1,0 +1,212 @@
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { api } from "../../api/client";
+import type { DagFile, DagFileList, DagFileReview, DagFileSource } from "../../api/types";
+import { ErrorText, Loading, Modal } from "../../components/common";
+import { usePoll } from "../../lib/usePoll";
+
+const FILES = "/api/couture/dags/files";
+/** The file's path stays '/'-separated in the URL; each part is escaped on its own. */
+const filePath = (relative: string) => `${FILES}/${relative.split("/").map(encodeURIComponent).join("/")}`;
+
+const STATUS_CLASS: Record<DagFile["status"], string> = { parsed: "ok", import_error: "bad", pending: "muted", ignored: "muted" };
+
+function Diff({ diff }: { diff: string }) {
+  return (
+    <pre className="code diff" data-testid="diff">
+      {diff.split("\n").map((line, i) => (
+        <div key={i} className={line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : line.startsWith("@@") ? "hunk" : ""}>
+          {line || " "}
+        </div>
+      ))}
+    </pre>
+  );
+}
+
+/** Write, then review the diff against the stored file, then save: the server refuses a stale base. */
+function Editor({ relative, onClose, onSaved }: { relative: string | null; onClose: () => void; onSaved: () => void }) {
+  const source = usePoll(relative ? () => api.get<DagFileSource>(filePath(relative)) : null, [relative], 0);
+  const [name, setName] = useState(relative ?? "");
+  const [content, setContent] = useState<string | null>(relative ? null : "from datetime import datetime\n\nfrom airflow import DAG\n\nwith DAG(dag_id=\"my_dag\", start_date=datetime(2024, 1, 1), schedule=None):\n    pass\n");
+  const [review, setReview] = useState<DagFileReview | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const text = content ?? source.data?.content ?? "";
+  const baseVersion = relative ? (source.data?.version ?? null) : null;
+
+  const doReview = async () => {
+    setError(null);
+    if (!/\.py$/.test(name)) {
+      setError("file name: must end in .py");
+      return;
+    }
+    try {
+      setReview(await api.post<DagFileReview>(`${filePath(name)}/review`, { content: text }));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const save = async () => {
+    setError(null);
+    try {
+      await api.put(filePath(name), { content: text, base_version: review?.base_version ?? baseVersion });
+      onSaved();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  return (
+    <Modal title={relative ? `Edit ${relative}` : "New DAG file"} onClose={onClose} wide>
+      {relative && !source.data ? (
+        <Loading what="source" />
+      ) : review ? (
+        <>
+          <p>{review.changed ? `Changes to ${review.relative_fileloc}${review.base_version ? "" : " (new file)"}:` : "No changes."}</p>
+          <Diff diff={review.diff} />
+          <ErrorText error={error} />
+          <div className="actions">
+            <button type="button" onClick={() => setReview(null)}>
+              Back to editing
+            </button>
+            <button type="button" className="primary" disabled={!review.changed} onClick={save}>
+              Save
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <label>
+            File name (inside the DAG folder)
+            <input value={name} onChange={(e) => setName(e.target.value)} disabled={!!relative} placeholder="my_dag.py" aria-label="File name" />
+          </label>
+          <textarea className="code editor" aria-label="Source" rows={24} spellCheck={false} value={text} onChange={(e) => setContent(e.target.value)} />
+          <ErrorText error={error ?? source.error} />
+          <div className="actions">
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button type="button" className="primary" disabled={!name} onClick={doReview}>
+              Review changes
+            </button>
+          </div>
+        </>
+      )}
+    </Modal>
+  );
+}
+
+export function ManageDags() {
+  const files = usePoll(() => api.get<DagFileList>(FILES), [], 3000);
+  const [editing, setEditing] = useState<string | null | undefined>(undefined);
+  const [overwrite, setOverwrite] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const upload = async (list: FileList | null) => {
+    if (!list?.length) return;
+    setError(null);
+    setMessage(null);
+    const bad = Array.from(list).filter((f) => !f.name.endsWith(".py"));
+    if (bad.length) {
+      setError(`files: only .py DAG files can be uploaded, not ${bad.map((f) => f.name).join(", ")}`);
+      return;
+    }
+    const form = new FormData();
+    for (const f of Array.from(list)) form.append("files", f, f.name);
+    form.append("overwrite", String(overwrite));
+    try {
+      await api.post(FILES, form);
+      setMessage(`Uploaded ${list.length} file${list.length === 1 ? "" : "s"}.`);
+      files.reload();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  const remove = async (relative: string) => {
+    if (!window.confirm(`Delete ${relative} from the DAG folder?`)) return;
+    try {
+      await api.delete(filePath(relative));
+      files.reload();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+
+  return (
+    <section>
+      <header className="page-header">
+        <h1>Manage DAGs</h1>
+        <div className="filters">
+          <label className="inline">
+            <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Overwrite existing
+          </label>
+          <label className="button">
+            Upload .py files
+            <input type="file" accept=".py" multiple hidden onChange={(e) => { void upload(e.target.files); e.target.value = ""; }} aria-label="Upload DAG files" />
+          </label>
+          <button type="button" className="primary" onClick={() => setEditing(null)}>
+            + New DAG file
+          </button>
+        </div>
+      </header>
+      <ErrorText error={files.error ?? error} />
+      {message && <div className="ok">{message}</div>}
+      {!files.data ? (
+        <Loading what="DAG files" />
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>File</th>
+              <th>Status</th>
+              <th>DAGs</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {files.data.files.map((f) => (
+              <tr key={f.relative_fileloc}>
+                <td className="mono">{f.relative_fileloc}</td>
+                <td>
+                  <span className={STATUS_CLASS[f.status]}>{f.status.replace("_", " ")}</span>
+                  {f.import_error && (
+                    <details>
+                      <summary>error</summary>
+                      <pre className="code small">{f.import_error}</pre>
+                    </details>
+                  )}
+                </td>
+                <td>
+                  {f.dag_ids.map((id) => (
+                    <Link key={id} to={`/dags/${encodeURIComponent(id)}/grid`} className="tag">
+                      {id}
+                    </Link>
+                  ))}
+                </td>
+                <td className="row-actions">
+                  <button type="button" onClick={() => setEditing(f.relative_fileloc)}>
+                    Edit
+                  </button>
+                  <button type="button" className="danger" onClick={() => remove(f.relative_fileloc)}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {editing !== undefined && (
+        <Editor
+          relative={editing}
+          onClose={() => setEditing(undefined)}
+          onSaved={() => {
+            setEditing(undefined);
+            setMessage("Saved. The DAG processor picks the file up in a moment.");
+            files.reload();
+          }}
+        />
+      )}
+    </section>
+  );
+}
