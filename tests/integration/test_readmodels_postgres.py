@@ -1,0 +1,222 @@
+"""The read models on the real PostgreSQL of ``deploy/local/services``: the same projector code as
+SQLite, giving the same tables; crashes, rebuilds, concurrent projectors and migrations there too.
+
+Each test gets a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from couture_common.eventlog.sqlite import SqliteEventLog
+from couture_common.events import VariableSet
+from couture_gateway.readmodels.migrations import SCHEMA_VERSION, open_readmodels
+from couture_gateway.readmodels.projector import Projector, position_after, rebuild
+from couture_gateway.readmodels.tables import schema_version, variable
+from tests.integration.test_readmodels_migrations import NEW_IN_2
+from tests.integration.test_readmodels_projector import (
+    Clock,
+    append_all,
+    dump,
+    project_all,
+    realistic_history,
+)
+
+NewDatabase = Callable[[], Awaitable[str]]
+
+
+def _asyncpg_dsn(url: sa.URL) -> str:
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+async def new_database(postgres_url: str) -> AsyncIterator[NewDatabase]:
+    """Creates empty databases on the server, each dropped after the test."""
+    server = sa.make_url(postgres_url)
+    created: list[str] = []
+
+    async def create() -> str:
+        name = f"couture_test_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(_asyncpg_dsn(server))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        created.append(name)
+        return server.set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    admin = await asyncpg.connect(_asyncpg_dsn(server))
+    try:
+        for name in created:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def log(tmp_path: Path) -> AsyncIterator[SqliteEventLog]:
+    async with SqliteEventLog(tmp_path / "events.db", sync="normal") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def engine(new_database: NewDatabase) -> AsyncIterator[AsyncEngine]:
+    opened = await open_readmodels(await new_database())
+    yield opened
+    await opened.dispose()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    opened = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'readmodels.db'}")
+    yield opened
+    await opened.dispose()
+
+
+async def test_postgres_and_sqlite_project_a_history_into_equal_tables(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    batches = realistic_history()
+    await append_all(log, batches)
+
+    applied = await project_all(engine, log)
+
+    assert engine.dialect.name == "postgresql"
+    assert applied == sum(len(b) for b in batches)
+    await project_all(sqlite_engine, log)
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
+_CRASH = """
+CREATE FUNCTION simulated_crash() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'simulated crash'; END $$;
+CREATE TRIGGER crash BEFORE INSERT OR UPDATE ON projection_offsets
+FOR EACH ROW EXECUTE FUNCTION simulated_crash();
+"""
+
+
+async def test_a_crash_before_commit_applies_nothing_and_a_restart_applies_it_once(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    batches = realistic_history(dags=2, runs=3)
+    half = len(batches) // 2
+    await append_all(log, batches[:half])
+    await project_all(engine, log, batch_size=50)
+    await append_all(log, batches[half:])
+    before_crash = await dump(engine)
+    async with engine.begin() as conn:
+        # The process dies after the rows are written and before the offsets commit with them.
+        for statement in _CRASH.split(";\n"):
+            await conn.execute(sa.text(statement))
+
+    crashing = Projector(engine, log, batch_size=50)
+    await crashing.start()
+    with pytest.raises(sa.exc.DBAPIError, match="simulated crash"):
+        await crashing.step()
+    await crashing.close()
+    assert await dump(engine) == before_crash
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("DROP TRIGGER crash ON projection_offsets"))
+
+    await project_all(engine, log, batch_size=50)
+
+    await project_all(sqlite_engine, log)
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
+async def test_rebuild_from_offset_zero_gives_identical_tables(
+    log: SqliteEventLog, engine: AsyncEngine
+) -> None:
+    projector = Projector(engine, log, batch_size=37)
+    await projector.start()
+    for batch in realistic_history(dags=3, runs=4):
+        await log.append(batch)
+        if len(batch) > 2:
+            await projector.catch_up()
+    await projector.catch_up()
+    await projector.close()
+    live = await dump(engine)
+
+    replayed = await rebuild(engine, log)
+
+    assert replayed == sum([sum((await log.end_offsets(t)).values()) for t in ("dag", "config", "run")])
+    assert await dump(engine) == live
+
+
+async def test_two_projectors_on_one_database_apply_each_event_once(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    await append_all(log, realistic_history(dags=3, runs=4))
+
+    await asyncio.gather(project_all(engine, log, batch_size=40), project_all(engine, log, batch_size=60))
+
+    await project_all(sqlite_engine, log)
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
+async def test_a_caller_waits_until_its_own_write_is_visible(
+    log: SqliteEventLog, engine: AsyncEngine
+) -> None:
+    projector = Projector(engine, log)
+    await projector.start()
+    running = asyncio.create_task(projector.run())
+    try:
+        records = await log.append(
+            [Clock().envelope(VariableSet(key="fresh", value="gAAAA-t"), "user:alice")]
+        )
+
+        await projector.wait_for(position_after(records), timeout=10)
+
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.select(variable.c.key)) == "fresh"
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await projector.close()
+
+
+async def test_a_new_database_is_created_at_the_latest_version_once(new_database: NewDatabase) -> None:
+    url = await new_database()
+    for _ in range(2):
+        engine = await open_readmodels(url)
+        await engine.dispose()
+
+    engine = await open_readmodels(url)
+    try:
+        async with engine.connect() as conn:
+            versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
+        assert versions == [SCHEMA_VERSION]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_version_1_database_gains_the_next_dagrun_columns(new_database: NewDatabase) -> None:
+    url = await new_database()
+    engine = await open_readmodels(url)
+    async with engine.begin() as conn:
+        # Back to the shape version 1 had.
+        for column in NEW_IN_2:
+            await conn.execute(sa.text(f"ALTER TABLE dag DROP COLUMN {column}"))
+        await conn.execute(sa.delete(schema_version))
+        await conn.execute(sa.insert(schema_version).values(version=1, applied_at=sa.func.now()))
+    await engine.dispose()
+
+    engine = await open_readmodels(url)
+    try:
+        async with engine.connect() as conn:
+            versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
+            columns = await conn.run_sync(lambda sync: sa.inspect(sync).get_columns("dag"))
+        assert versions == [1, 2]
+        assert set(NEW_IN_2) <= {c["name"] for c in columns}
+    finally:
+        await engine.dispose()
