@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from couture_common.eventlog.port import EventLog, Record, TopicPartition
+from couture_common.eventlog.port import Record, TopicPartition
 from couture_common.events import (
     DagPausedSet,
     DagRunFinished,
@@ -35,7 +34,7 @@ from couture_common.settings import Settings
 from couture_common.topics import RUN
 from couture_standalone.engine import Engine
 
-CHAIN_DAG = '''
+CHAIN_DAG = """
 from datetime import datetime
 from airflow import DAG
 from airflow.operators.python import PythonOperator
@@ -50,9 +49,9 @@ with DAG("bench_chain", start_date=datetime(2024, 1, 1), schedule=None, max_acti
         if previous is not None:
             previous >> task
         previous = task
-'''
+"""
 
-FAN_DAG = '''
+FAN_DAG = """
 from datetime import datetime
 from airflow import DAG
 from airflow.operators.python import PythonOperator
@@ -63,16 +62,16 @@ def noop():
 with DAG("bench_fan", start_date=datetime(2024, 1, 1), schedule=None, max_active_tasks={n}) as dag:
     for i in range({n}):
         PythonOperator(task_id=f"t{{i:04d}}", python_callable=noop, do_xcom_push=False, pool="bench")
-'''
+"""
 
-FIRST_DAG = '''
+FIRST_DAG = """
 from datetime import datetime
 from airflow import DAG
 from airflow.operators.python import PythonOperator
 
 with DAG("bench_first", start_date=datetime(2024, 1, 1), schedule=None, max_active_runs=1000) as dag:
     PythonOperator(task_id="only", python_callable=lambda: None, do_xcom_push=False)
-'''
+"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,9 +121,7 @@ def starts_and_ends(records: list[Record]) -> tuple[dict[str, datetime], dict[st
 async def bench_chain(engine: Engine, n: int) -> None:
     records = await run_dag(engine, "bench_chain", "chain_1", timeout=300)
     starts, ends = starts_and_ends(records)
-    gaps = [
-        (starts[f"t{i:04d}"] - ends[f"t{i - 1:04d}"]).total_seconds() * 1000 for i in range(1, n)
-    ]
+    gaps = [(starts[f"t{i:04d}"] - ends[f"t{i - 1:04d}"]).total_seconds() * 1000 for i in range(1, n)]
     total = (ends[f"t{n - 1:04d}"] - starts["t0000"]).total_seconds()
     print(
         f"chain of {n} no-op tasks: inter-task latency p50 {percentile(gaps, 50):.1f} ms, "
