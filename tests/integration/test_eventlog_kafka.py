@@ -8,14 +8,17 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
-from couture_common.eventlog import EventLogError
+from couture_common.eventlog import EventLogError, TopicPartition
 from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.kafka import KafkaEventLog
+from couture_common.events import UnknownEventError, encode_payload
 from couture_common.topics import CONFIG, HEARTBEAT, RUN, TOPICS, TopicSpec
-from tests.contract.eventlog_contract import EventLogContract, read_all, xcom
+from tests.contract.eventlog_contract import EventLogContract, read_all, trigger, xcom
 
 
 @pytest.fixture
@@ -116,3 +119,80 @@ async def test_an_unreachable_broker_is_reported_by_address() -> None:
     with pytest.raises(EventLogError, match=re.escape("127.0.0.1:9")):
         await log.start()
     await log.close()
+
+
+# What the messages look like on the broker, and what other producers may put there.
+
+
+async def test_envelopes_travel_as_key_payload_and_headers_other_clients_can_read(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    sent = trigger()
+    async with KafkaEventLog(kafka_bootstrap, topics={RUN: TOPICS[RUN]}, namespace=namespace) as log:
+        (record,) = await log.append([sent])
+
+    raw = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest")
+    raw.assign([KafkaTopicPartition(namespace + RUN, record.partition)])
+    await raw.start()
+    try:
+        message = await raw.getone()
+    finally:
+        await raw.stop()
+    headers = dict(message.headers)
+    assert message.key == b"etl"
+    assert message.value == encode_payload(sent.payload)
+    assert headers["type"] == b"run.requested" and headers["actor"] == b"user:alice"
+    assert headers["traceparent"] == sent.trace["traceparent"].encode()
+    assert message.timestamp == int(sent.time.timestamp() * 1000)
+
+
+async def produce_raw(bootstrap: str, topic: str, partition: int, messages: list[dict[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for headers in messages:
+            value = headers.pop("value")
+            await producer.send_and_wait(
+                topic, value=value, key=b"etl", partition=partition, headers=list(headers.items())
+            )
+    finally:
+        await producer.stop()
+
+
+async def test_events_the_code_does_not_know_stop_the_consumer_loudly(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    async with KafkaEventLog(kafka_bootstrap, topics={RUN: TOPICS[RUN]}, namespace=namespace) as log:
+        appended = await log.append([xcom(task_id="a"), xcom(task_id="b")])
+        partition = appended[0].partition
+        envelope_headers = {"id": b"x", "time": b"0", "actor": b"someone"}
+        await produce_raw(
+            kafka_bootstrap,
+            namespace + RUN,
+            partition,
+            [
+                {**envelope_headers, "type": b"run.from_the_future", "version": b"1", "value": b"{}"},
+                {**envelope_headers, "type": b"xcom.pushed", "version": b"99", "value": b"{}"},
+                {**envelope_headers, "type": b"xcom.pushed", "version": b"1", "value": b"not json"},
+                {"type": b"xcom.pushed", "version": b"1", "value": b"{}"},
+            ],
+        )
+        consumer = log.consumer([RUN])
+        tp = TopicPartition(RUN, partition)
+
+        assert await read_all(consumer, 2) == appended
+        with pytest.raises(UnknownEventError, match=rf"run\[{partition}\] offset 2: unknown event type"):
+            await consumer.poll(timeout=5)
+        with pytest.raises(UnknownEventError, match=r"offset 2: unknown event type"):
+            await consumer.poll(timeout=5)
+        consumer.seek(tp, 3)
+        with pytest.raises(UnknownEventError, match=r"offset 3: .*version 99, newer"):
+            await consumer.poll(timeout=5)
+        consumer.seek(tp, 4)
+        with pytest.raises(EventLogError, match=r"offset 4: event is corrupt"):
+            await consumer.poll(timeout=5)
+        consumer.seek(tp, 5)
+        with pytest.raises(EventLogError, match=r"offset 5: the message lacks the envelope header 'id'"):
+            await consumer.poll(timeout=5)
+        consumer.seek(tp, 6)
+        assert await consumer.poll(timeout=0.2) == []

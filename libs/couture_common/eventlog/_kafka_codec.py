@@ -22,7 +22,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 #: Headers that carry the envelope itself; any other header is an entry of its trace context.
 _ID, _TYPE, _VERSION, _TIME, _ACTOR = "id", "type", "version", "time", "actor"
-_ENVELOPE_HEADERS = frozenset({_ID, _TYPE, _VERSION, _TIME, _ACTOR})
+_ENVELOPE_ORDER = (_ID, _TYPE, _VERSION, _TIME, _ACTOR)
+_ENVELOPE_HEADERS = frozenset(_ENVELOPE_ORDER)
 
 
 class Message(NamedTuple):
@@ -88,16 +89,15 @@ def decode_record(topic: str, message: Any) -> Record:
     at = f"{topic}[{message.partition}] offset {message.offset}"
     try:
         headers = {name: value.decode() for name, value in message.headers}
-        type_ = headers[_TYPE]
-        version = int(headers[_VERSION])
-        event = decode_payload(type_, version, message.value)
+        id_, type_, version, micros, actor = (headers[name] for name in _ENVELOPE_ORDER)
+        event = decode_payload(type_, int(version), message.value)
         env = Envelope(
-            id=headers[_ID],
+            id=id_,
             type=type_,
             version=event.VERSION,
-            time=_EPOCH + _MICROSECOND * int(headers[_TIME]),
+            time=_EPOCH + _MICROSECOND * int(micros),
             key=message.key.decode(),
-            actor=headers[_ACTOR],
+            actor=actor,
             payload=event,
             trace={name: value for name, value in headers.items() if name not in _ENVELOPE_HEADERS},
         )
