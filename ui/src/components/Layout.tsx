@@ -11,7 +11,7 @@ function timeZones(): string[] {
   return Array.from(new Set([UTC, local, ...all]));
 }
 
-function Menu({ label, children }: { label: string; children: React.ReactNode }) {
+function Menu({ label, ariaLabel, children }: { label: string; ariaLabel?: string; children: React.ReactNode }) {
   const [open, setOpen] = useState(false);
   const location = useLocation();
   const [openedAt, setOpenedAt] = useState(location.key);
@@ -21,6 +21,7 @@ function Menu({ label, children }: { label: string; children: React.ReactNode })
       <button
         type="button"
         className="menu-button"
+        aria-label={ariaLabel}
         aria-expanded={open}
         onClick={() => {
           setOpen(!open);
@@ -69,7 +70,7 @@ export function Layout() {
         >
           {theme === "dark" ? "☀" : "☾"}
         </button>
-        <Menu label={claims?.sub ?? "user"}>
+        <Menu label={claims?.sub ?? "user"} ariaLabel="User menu">
           <div className="menu-note">Roles: {claims?.roles.join(", ") || "none"}</div>
           <Link to="/account/password">Reset my password</Link>
           <button type="button" onClick={logout}>

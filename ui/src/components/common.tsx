@@ -62,7 +62,7 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
       <div className={`modal ${wide ? "wide" : ""}`} role="dialog" aria-label={title}>
         <header>
           <h2>{title}</h2>
-          <button type="button" className="icon" aria-label="Close" onClick={onClose}>
+          <button type="button" className="icon" aria-label="Close dialog" onClick={onClose}>
             ×
           </button>
         </header>

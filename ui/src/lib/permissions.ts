@@ -1,4 +1,8 @@
-/** What each of Airflow's roles may do in the UI. Admin > Op > User > Viewer; the server enforces it too. */
+/**
+ * What each of the manual's default roles may do in the UI: User adds operating DAGs to Viewer;
+ * Developer adds the Developer pages to User; Op adds the Admin pages to User; Admin has it all.
+ * Public (anonymous) has nothing. The UI only hides what a role cannot use; the server decides.
+ */
 
 export type Action =
   | "browse" // DAGs list, DAG views, Browse pages
@@ -9,8 +13,9 @@ export type Action =
 
 const GRANTS: Record<string, readonly Action[]> = {
   Viewer: ["browse"],
-  User: ["browse", "operate", "develop"],
-  Op: ["browse", "operate", "develop", "admin"],
+  User: ["browse", "operate"],
+  Developer: ["browse", "operate", "develop"],
+  Op: ["browse", "operate", "admin"],
   Admin: ["browse", "operate", "develop", "admin", "security"],
 };
 

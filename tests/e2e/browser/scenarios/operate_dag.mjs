@@ -22,6 +22,20 @@ async function waitForAllNodes(page, state) {
   );
 }
 
+/** Every distinct picture of the graph's states until all of its tasks succeed. */
+async function watchUntilAllSucceed(page) {
+  const seen = [];
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const states = await nodeStates(page);
+    if (JSON.stringify(states) !== JSON.stringify(seen.at(-1))) seen.push(states);
+    const values = Object.values(states);
+    if (values.length > 0 && values.every((s) => s === "success")) return seen;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`the graph did not turn green; states seen: ${JSON.stringify(seen)}`);
+}
+
 await withPage(async (page, result) => {
   await login(page);
   result.steps.push("logged in");
@@ -50,8 +64,7 @@ await withPage(async (page, result) => {
   result.steps.push("triggered");
 
   await page.locator(".task-node").first().waitFor();
-  result.statesSeen = [await nodeStates(page)];
-  await waitForAllNodes(page, "success");
+  result.statesSeen = await watchUntilAllSucceed(page);
   result.finalStates = await nodeStates(page);
   result.steps.push("graph green");
   await shot(page, "graph");

@@ -53,7 +53,8 @@ function VariableForm({ existing, onClose, onSaved }: { existing: Variable | nul
   );
 }
 
-function ImportDialog({ onClose, onDone }: { onClose: () => void; onDone: () => void }) {
+/** Keys the page already lists are updated, others created (a key added meanwhile is updated on 409). */
+function ImportDialog({ known, onClose, onDone }: { known: ReadonlySet<string>; onClose: () => void; onDone: () => void }) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [report, setReport] = useState<string | null>(null);
@@ -65,6 +66,11 @@ function ImportDialog({ onClose, onDone }: { onClose: () => void; onDone: () => 
     let updated = 0;
     try {
       for (const [key, value] of parsed.variables) {
+        if (known.has(key)) {
+          await api.patch(path(key) + updateMask(["value"]), { key, value });
+          updated += 1;
+          continue;
+        }
         try {
           await api.post(url(["/api/v2/variables"]), { key, value });
           created += 1;
@@ -91,7 +97,11 @@ function ImportDialog({ onClose, onDone }: { onClose: () => void; onDone: () => 
         <textarea className="code" rows={8} value={text} onChange={(e) => setText(e.target.value)} placeholder='{"key": "value"}' />
       </label>
       <ErrorText error={parsed && !parsed.ok ? parsed.error : error} />
-      {report && <div className="ok">{report}</div>}
+      {report && (
+        <div className="ok" role="status">
+          {report}
+        </div>
+      )}
       <div className="actions">
         <button type="button" onClick={onClose}>
           Close
@@ -173,7 +183,7 @@ export function Variables() {
           }}
         />
       )}
-      {importing && <ImportDialog onClose={() => setImporting(false)} onDone={vars.reload} />}
+      {importing && <ImportDialog known={new Set(vars.data?.variables.map((v) => v.key))} onClose={() => setImporting(false)} onDone={vars.reload} />}
     </section>
   );
 }

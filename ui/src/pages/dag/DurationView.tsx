@@ -1,5 +1,6 @@
 import type { DagRun, Task, TaskInstance } from "../../api/types";
-import { formatDuration } from "../../lib/time";
+import { formatDateTime, formatDuration } from "../../lib/time";
+import { useSession } from "../../session";
 
 const PALETTE = ["#017cee", "#e43921", "#11b37c", "#f5a623", "#8e44ad", "#00a7c4", "#d35400", "#7f8c8d", "#c0392b", "#2ecc71"];
 const W = 900;
@@ -8,6 +9,7 @@ const PAD = 48;
 
 /** Each task's duration over the runs shown (oldest on the left): a slowdown shows as a rising line. */
 export function DurationView({ tasks, runs, tis }: { tasks: Task[]; runs: DagRun[]; tis: TaskInstance[] }) {
+  const { timeZone } = useSession();
   const columns = [...runs].reverse();
   if (columns.length === 0) return <div className="muted">No runs yet.</div>;
   const index = new Map(columns.map((r, i) => [r.dag_run_id, i]));
@@ -32,6 +34,14 @@ export function DurationView({ tasks, runs, tis }: { tasks: Task[]; runs: DagRun
             {formatDuration(max * f)}
           </text>
         ))}
+        {columns.map((run, i) =>
+          // Label about eight runs so the dates never overlap.
+          i % Math.ceil(columns.length / 8) === 0 ? (
+            <text key={run.dag_run_id} x={x(i)} y={H - PAD + 16} textAnchor="middle" className="tick">
+              {formatDateTime(run.logical_date ?? run.run_after, timeZone).slice(5, 16)}
+            </text>
+          ) : null,
+        )}
         {series.map((s) => (
           <g key={s.task}>
             <polyline fill="none" stroke={s.colour} strokeWidth={2} points={s.points.map((p) => `${x(p.i)},${y(p.d)}`).join(" ")} />

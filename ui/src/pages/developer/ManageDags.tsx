@@ -102,17 +102,17 @@ export function ManageDags() {
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  const upload = async (list: FileList | null) => {
-    if (!list?.length) return;
+  const upload = async (list: File[]) => {
+    if (!list.length) return;
     setError(null);
     setMessage(null);
-    const bad = Array.from(list).filter((f) => !f.name.endsWith(".py"));
+    const bad = list.filter((f) => !f.name.endsWith(".py"));
     if (bad.length) {
       setError(`files: only .py DAG files can be uploaded, not ${bad.map((f) => f.name).join(", ")}`);
       return;
     }
     const form = new FormData();
-    for (const f of Array.from(list)) form.append("files", f, f.name);
+    for (const f of list) form.append("files", f, f.name);
     form.append("overwrite", String(overwrite));
     try {
       await api.post(FILES, form);
@@ -142,7 +142,12 @@ export function ManageDags() {
           </label>
           <label className="button">
             Upload .py files
-            <input type="file" accept=".py" multiple hidden onChange={(e) => { void upload(e.target.files); e.target.value = ""; }} aria-label="Upload DAG files" />
+            <input type="file" accept=".py" multiple hidden onChange={(e) => {
+                // Copy the files first: clearing the input (so the same file can be picked again) empties its list.
+                const chosen = Array.from(e.target.files ?? []);
+                e.target.value = "";
+                void upload(chosen);
+              }} aria-label="Upload DAG files" />
           </label>
           <button type="button" className="primary" onClick={() => setEditing(null)}>
             + New DAG file
@@ -150,7 +155,11 @@ export function ManageDags() {
         </div>
       </header>
       <ErrorText error={files.error ?? error} />
-      {message && <div className="ok">{message}</div>}
+      {message && (
+        <div className="ok" role="status">
+          {message}
+        </div>
+      )}
       {!files.data ? (
         <Loading what="DAG files" />
       ) : (

@@ -1,0 +1,109 @@
+// An admin manages variables (masked values, JSON import), connections (write-only password),
+// pools, and DAG files (upload, edit with a reviewed diff, create), and meets a page still to come.
+import { BASE_URL, login, param, shot, withPage } from "./browser.mjs";
+
+const uploadPath = param("COUTURE_UPLOAD_FILE");
+const uploadName = uploadPath.split("/").at(-1);
+
+async function openMenu(page, section, item) {
+  await page.getByRole("button", { name: `${section} ▾`, exact: true }).click();
+  await page.getByRole("link", { name: item, exact: true }).click();
+  await page.getByRole("heading", { name: item, exact: true }).waitFor();
+}
+
+async function fill(dialog, label, value) {
+  await dialog.getByLabel(label, { exact: true }).fill(value);
+}
+
+await withPage(async (page, result) => {
+  await login(page);
+
+  await openMenu(page, "Admin", "Variables");
+  for (const [key, value] of [["api_key", "sekret-value"], ["region", "eu-west-1"]]) {
+    await page.getByRole("button", { name: "+ Add variable" }).click();
+    const dialog = page.getByRole("dialog");
+    await fill(dialog, "Key", key);
+    await fill(dialog, "Value", value);
+    await dialog.getByRole("button", { name: "Save", exact: true }).click();
+    await dialog.waitFor({ state: "detached" });
+  }
+  await page.getByRole("button", { name: "Import JSON" }).click();
+  const importer = page.getByRole("dialog");
+  await importer.getByLabel("or paste JSON").fill('{"batch_size": 500, "region": "us-east-1"}');
+  await importer.getByRole("button", { name: /^Import/ }).click();
+  result.importReport = await importer.getByRole("status").innerText();
+  await importer.getByRole("button", { name: "Close", exact: true }).click();
+  await page.getByRole("cell", { name: "us-east-1" }).waitFor();
+  result.variables = await page.$$eval("tbody tr", (rows) => rows.map((r) => [...r.querySelectorAll("td")].slice(0, 2).map((c) => c.textContent)));
+  await shot(page, "variables");
+  result.steps.push("variables");
+
+  await openMenu(page, "Admin", "Connections");
+  await page.getByRole("button", { name: "+ Add connection" }).click();
+  let dialog = page.getByRole("dialog");
+  await fill(dialog, "Connection id", "warehouse");
+  await fill(dialog, "Connection type", "postgres");
+  await fill(dialog, "Host", "db.internal");
+  await fill(dialog, "Port", "not-a-port");
+  await fill(dialog, "Password", "hunter2-pw");
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  result.badPortError = await dialog.getByRole("alert").innerText();
+  await fill(dialog, "Port", "5432");
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("cell", { name: "db.internal" }).waitFor();
+  await page.getByRole("row", { name: /warehouse/ }).getByRole("button", { name: "Edit" }).click();
+  dialog = page.getByRole("dialog");
+  result.passwordShownOnEdit = await dialog.getByLabel("Password", { exact: true }).inputValue();
+  await fill(dialog, "Host", "db2.internal");
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("cell", { name: "db2.internal" }).waitFor();
+  result.pageShowsPassword = (await page.content()).includes("hunter2-pw");
+  await shot(page, "connections");
+  result.steps.push("connections");
+
+  await openMenu(page, "Admin", "Pools");
+  await page.getByRole("button", { name: "+ Add pool" }).click();
+  dialog = page.getByRole("dialog");
+  await fill(dialog, "Name", "etl");
+  await fill(dialog, "Slots", "4");
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("cell", { name: "etl", exact: true }).waitFor();
+  await shot(page, "pools");
+  result.steps.push("pools");
+
+  await openMenu(page, "Developer", "Manage DAGs");
+  await page.getByLabel("Upload DAG files").setInputFiles(uploadPath);
+  result.uploadMessage = await page.getByRole("status").innerText();
+  const uploaded = page.getByRole("row", { name: new RegExp(uploadName) });
+  await uploaded.getByText("parsed").waitFor();
+  await uploaded.getByRole("button", { name: "Edit" }).click();
+  dialog = page.getByRole("dialog");
+  const source = dialog.getByLabel("Source");
+  await source.waitFor();
+  await source.fill(`${await source.inputValue()}\n# reviewed in the browser\n`);
+  await dialog.getByRole("button", { name: "Review changes" }).click();
+  result.editDiff = await dialog.getByTestId("diff").innerText();
+  await shot(page, "review-diff");
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await dialog.waitFor({ state: "detached" });
+
+  await page.getByRole("button", { name: "+ New DAG file" }).click();
+  dialog = page.getByRole("dialog");
+  await dialog.getByLabel("File name").fill("from_browser.py");
+  await dialog.getByLabel("Source").fill(
+    'from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.operators.empty import EmptyOperator\n\nwith DAG("from_browser", start_date=datetime(2024, 1, 1), schedule=None):\n    EmptyOperator(task_id="only")\n',
+  );
+  await dialog.getByRole("button", { name: "Review changes" }).click();
+  result.newDiff = await dialog.getByTestId("diff").innerText();
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("row", { name: /from_browser\.py/ }).getByText("parsed").waitFor();
+  await shot(page, "manage-dags");
+  result.steps.push("manage DAGs");
+
+  await page.getByRole("button", { name: "Developer ▾", exact: true }).click();
+  await page.getByRole("link", { name: "Jupyter Notebook" }).click();
+  result.notBuiltText = await page.locator(".not-built").innerText();
+  await page.goto(`${BASE_URL}/browse/dag-runs`);
+  await page.getByRole("heading", { name: "DAG Runs" }).waitFor();
+  result.steps.push("reload on a client-side route");
+});
