@@ -8,7 +8,17 @@ from couture_common.events._base import (
     registered_types,
     upcaster,
 )
-from couture_common.events.auth import UserCreated, UserPasswordChanged
+from couture_common.events.auth import (
+    AuditOutcome,
+    AuditRecorded,
+    RoleDeleted,
+    RoleSet,
+    UserCreated,
+    UserDeactivated,
+    UserEdited,
+    UserPasswordChanged,
+    UserReactivated,
+)
 from couture_common.events.config import (
     ConnectionDeleted,
     ConnectionSet,
@@ -53,6 +63,8 @@ from couture_common.events.run import (
 )
 
 __all__ = [
+    "AuditOutcome",
+    "AuditRecorded",
     "ConnectionDeleted",
     "ConnectionSet",
     "DagFileProcessed",
@@ -73,6 +85,8 @@ __all__ = [
     "KillTask",
     "PoolDeleted",
     "PoolSet",
+    "RoleDeleted",
+    "RoleSet",
     "SlaMissed",
     "TaskHeartbeat",
     "TaskInstanceFinished",
@@ -84,7 +98,10 @@ __all__ = [
     "TaskInstancesCleared",
     "UnknownEventError",
     "UserCreated",
+    "UserDeactivated",
+    "UserEdited",
     "UserPasswordChanged",
+    "UserReactivated",
     "VariableDeleted",
     "VariableSet",
     "XComPushed",

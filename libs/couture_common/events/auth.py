@@ -1,9 +1,15 @@
-"""Topic ``auth`` (compacted): users. Passwords travel only as argon2 hashes, never in clear."""
+"""Topics ``auth`` (compacted: users, roles, LDAP settings) and ``audit`` (who did what, from where).
+
+Passwords travel only as argon2 hashes and the LDAP bind password only as a Fernet token; an
+audit record names what was touched, never a value that was written.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from couture_common.events._base import Event, event_type
-from couture_common.topics import AUTH
+from couture_common.topics import AUDIT, AUTH
 
 
 class _UserEvent(Event, frozen=True, kw_only=True):
@@ -27,3 +33,71 @@ class UserCreated(_UserEvent, frozen=True, kw_only=True):
 @event_type("user.password_changed", topic=AUTH)
 class UserPasswordChanged(_UserEvent, frozen=True, kw_only=True):
     password_hash: str
+
+
+@event_type("user.edited", topic=AUTH)
+class UserEdited(_UserEvent, frozen=True, kw_only=True):
+    """The account's new profile and roles, as a whole (fields not sent keep nothing old)."""
+
+    roles: tuple[str, ...]
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+@event_type("user.deactivated", topic=AUTH)
+class UserDeactivated(_UserEvent, frozen=True, kw_only=True):
+    """The user can no longer log in, and tokens already issued to them stop working."""
+
+
+@event_type("user.reactivated", topic=AUTH)
+class UserReactivated(_UserEvent, frozen=True, kw_only=True):
+    pass
+
+
+class _RoleEvent(Event, frozen=True, kw_only=True):
+    name: str
+
+    def partition_key(self) -> str:
+        return f"role:{self.name}"
+
+
+@event_type("role.set", topic=AUTH)
+class RoleSet(_RoleEvent, frozen=True, kw_only=True):
+    """A custom role created or replaced: its ``(action, resource)`` pairs.
+
+    Per-DAG access is a pair like any other: ``("can_dag_read", "<dag_id>")`` or
+    ``("can_dag_edit", "<dag_id>")``; the resource ``all_dags`` stands for every DAG.
+    """
+
+    permissions: tuple[tuple[str, str], ...]
+
+
+@event_type("role.deleted", topic=AUTH)
+class RoleDeleted(_RoleEvent, frozen=True, kw_only=True):
+    pass
+
+
+AuditOutcome = Literal["success", "denied", "failed", "error"]
+
+
+@event_type("audit.recorded", topic=AUDIT)
+class AuditRecorded(Event, frozen=True, kw_only=True):
+    """One state-changing request or login attempt. The envelope's time is when it happened."""
+
+    #: Who acted: the signed-in user, or for a login the username tried; None when unknown.
+    username: str | None
+    #: The endpoint's operation id (``trigger_dag_run``, ``post_variable``) or ``login``.
+    action: str
+    method: str
+    path: str
+    dag_id: str | None = None
+    #: What else the request names (run id, variable key, connection id...), as ``name=value``.
+    target: str | None = None
+    source_ip: str | None = None
+    outcome: AuditOutcome
+    status_code: int
+    request_id: str
+
+    def partition_key(self) -> str:
+        return f"audit:{self.username or self.source_ip or ''}"

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from couture_auth.domain.permissions import Principal
 from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirectory, fold, seed_events
 from couture_auth.passwords import hash_password, verify_password
 from couture_auth.tokens import DEFAULT_TTL, TokenIssuer, TokenVerifier, load_or_create_signing_key
@@ -62,12 +63,23 @@ class AuthService:
         await self._catch_up()
         return self._directory.get(username)
 
+    async def directory(self) -> UserDirectory:
+        """Users and custom roles as of everything in the log now."""
+        await self._catch_up()
+        return self._directory
+
+    async def principal(self, username: str) -> Principal | None:
+        """The active user with their current roles; None if unknown or deactivated."""
+        await self._catch_up()
+        return self._directory.principal(username)
+
     async def login(self, username: str, password: str, *, now: datetime) -> str:
         """An access token for valid credentials; :class:`AuthenticationFailed` otherwise."""
         user = await self.user(username)
         # Verify against a real hash even for unknown users, so timing does not reveal who exists.
         stored = user.password_hash if user else _DUMMY_HASH
-        if not await asyncio.to_thread(verify_password, stored, password) or user is None:
+        valid = await asyncio.to_thread(verify_password, stored, password)
+        if not valid or user is None or not user.active:
             raise AuthenticationFailed("invalid username or password")
         return self._issuer.issue(user.username, user.roles, now=now)
 

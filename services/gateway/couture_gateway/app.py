@@ -25,12 +25,13 @@ from couture_gateway.api.routes import (
     import_errors,
     monitor,
     pools,
+    security,
     task_instances,
     tasks,
     variables,
     xcom,
 )
-from couture_gateway.deps import Gateway, require_user
+from couture_gateway.deps import Gateway, authorize
 from couture_gateway.readmodels.projector import Projector
 
 API_V2 = "/api/v2"
@@ -119,12 +120,13 @@ def create_app(
 
     app.include_router(auth.router)
     app.include_router(monitor.router, prefix=API_V2)
-    protected_v2 = APIRouter(prefix=API_V2, dependencies=[Depends(require_user)])
+    protected_v2 = APIRouter(prefix=API_V2, dependencies=[Depends(authorize)])
     for module in _PROTECTED_V2:
         protected_v2.include_router(module.router)
     app.include_router(protected_v2)
-    couture = APIRouter(prefix=API_COUTURE, dependencies=[Depends(require_user)])
+    couture = APIRouter(prefix=API_COUTURE, dependencies=[Depends(authorize)])
     couture.include_router(account.router)
     couture.include_router(connection_entries.router)
+    couture.include_router(security.router)
     app.include_router(couture)
     return app

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from couture_auth import AuthService, InvalidTokenError, TokenClaims, TokenVerifier
+from couture_auth.domain.permissions import (
+    ALL_DAGS,
+    DAG_EDIT,
+    Principal,
+    can,
+    can_access_dag,
+    dag_access_for,
+    readable_dags,
+)
 from couture_common.clock import utcnow
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
+from couture_gateway.api.access import RULES, DagScope, Rule
 from couture_gateway.api.writes import EventWriter
 from couture_gateway.readmodels.projector import Projector
 
@@ -106,3 +117,97 @@ async def _writer(gateway: GatewayDep, user: CurrentUser) -> EventWriter:
 
 #: Appends the request's events to the log as the current user, then waits for the read models.
 WriterDep = Annotated[EventWriter, Depends(_writer)]
+
+
+#: The ``dag_id`` path value Airflow uses for "every DAG".
+EVERY_DAG = "~"
+
+
+async def authorize(request: Request, gateway: GatewayDep, claims: CurrentUser) -> Principal:
+    """Let the request through only if the user's roles, as they are now, allow its endpoint.
+
+    Roles are resolved from the auth topic on every request, so a role change applies without a new
+    token. For a DAG endpoint the check is on the ``dag_id`` in the URL, and a body naming other
+    DAGs is refused (400) rather than acted on unchecked.
+    """
+    principal = await gateway.auth.principal(claims.subject)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            f"User `{claims.subject}` no longer exists or is deactivated",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    request.state.principal = principal
+    name = getattr(request.scope.get("route"), "name", None)
+    rule = RULES.get(name or "")
+    if rule is None:
+        if not principal.has_every_permission:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"No permission is defined for `{name}`")
+        return principal
+    for action, resource in rule.permissions:
+        if not can(principal, action, resource):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"Forbidden: `{name}` needs the permission {action} on {resource}",
+            )
+    await _check_dags(request, principal, rule, name or "")
+    return principal
+
+
+async def _check_dags(request: Request, principal: Principal, rule: Rule, name: str) -> None:
+    if rule.dag is DagScope.NONE or not rule.permissions:
+        return
+    access = dag_access_for(rule.permissions[0][0])
+    path_dag = request.path_params.get("dag_id", EVERY_DAG) if rule.dag is DagScope.PATH else EVERY_DAG
+    body_dags = await _body_dag_ids(request)
+    if path_dag != EVERY_DAG:
+        others = sorted(d for d in body_dags if d != path_dag)
+        if others:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                f"The body names dag_id {', '.join(others)} but the URL names `{path_dag}`",
+            )
+        wanted = {path_dag}
+    else:
+        wanted = body_dags
+    # Reads over every DAG are filtered to readable ones (``ReadableDags``); changes need them all.
+    if path_dag == EVERY_DAG and access == DAG_EDIT:
+        wanted = {ALL_DAGS}
+    for dag_id in sorted(wanted):
+        if not can_access_dag(principal, access, dag_id):
+            what = "every DAG" if dag_id == ALL_DAGS else f"DAG `{dag_id}`"
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"Forbidden: `{name}` needs {access} on {what}")
+
+
+async def _body_dag_ids(request: Request) -> set[str]:
+    """The DAG ids a JSON body names in ``dag_id`` or ``dag_ids``."""
+    if request.method in ("GET", "HEAD", "DELETE"):
+        return set()
+    raw = await request.body()
+    if not raw:
+        return set()
+    try:
+        body: Any = json.loads(raw)
+    except ValueError:
+        return set()
+    if not isinstance(body, dict):
+        return set()
+    named: set[str] = set()
+    if isinstance(body.get("dag_id"), str):
+        named.add(body["dag_id"])
+    dag_ids = body.get("dag_ids")
+    if isinstance(dag_ids, list):
+        named.update(d for d in dag_ids if isinstance(d, str))
+    return named
+
+
+#: The signed-in user, checked against the endpoint's permission.
+Authorized = Annotated[Principal, Depends(authorize)]
+
+
+async def _readable_dags(principal: Authorized) -> frozenset[str] | None:
+    return readable_dags(principal)
+
+
+#: The DAG ids the user may read, for filtering lists; None when they may read every DAG.
+ReadableDags = Annotated[frozenset[str] | None, Depends(_readable_dags)]

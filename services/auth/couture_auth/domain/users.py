@@ -1,7 +1,7 @@
-"""The user directory, rebuilt from the ``auth`` topic by a pure fold.
+"""The user directory and custom roles, rebuilt from the ``auth`` topic by a pure fold.
 
 Applying an event twice changes nothing: a repeated ``UserCreated`` for a known user is ignored
-(the first account wins), and a password change sets the same hash again.
+(the first account wins); every other event sets a value, so setting it again is the same.
 """
 
 from __future__ import annotations
@@ -11,7 +11,17 @@ from types import MappingProxyType
 
 import msgspec
 
-from couture_common.events import Event, UserCreated, UserPasswordChanged
+from couture_auth.domain.permissions import BUILTIN_ROLES, Principal, Role
+from couture_common.events import (
+    Event,
+    RoleDeleted,
+    RoleSet,
+    UserCreated,
+    UserDeactivated,
+    UserEdited,
+    UserPasswordChanged,
+    UserReactivated,
+)
 
 #: The account every fresh installation starts with (the user's manual names it).
 SUPERADMIN = "superadmin"
@@ -26,16 +36,36 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    active: bool = True
 
 
 class UserDirectory(msgspec.Struct, frozen=True):
     users: Mapping[str, User] = msgspec.field(default_factory=lambda: MappingProxyType({}))
+    #: Custom roles by name; the built-in ones are in ``permissions.BUILTIN_ROLES``.
+    custom_roles: Mapping[str, Role] = msgspec.field(default_factory=lambda: MappingProxyType({}))
 
     def get(self, username: str) -> User | None:
         return self.users.get(username)
 
     def __len__(self) -> int:
         return len(self.users)
+
+    def role(self, name: str) -> Role | None:
+        return BUILTIN_ROLES.get(name) or self.custom_roles.get(name)
+
+    def roles(self) -> list[Role]:
+        """Every role, built-in ones first, then custom ones by name."""
+        return [*BUILTIN_ROLES.values(), *(self.custom_roles[n] for n in sorted(self.custom_roles))]
+
+    def principal(self, username: str) -> Principal | None:
+        """The active user ``username`` with their roles as defined now; None if unknown or inactive.
+
+        A role name that no longer exists grants nothing.
+        """
+        user = self.users.get(username)
+        if user is None or not user.active:
+            return None
+        return Principal(username, tuple(r for name in user.roles if (r := self.role(name)) is not None))
 
 
 def apply(directory: UserDirectory, event: Event) -> UserDirectory:
@@ -50,13 +80,34 @@ def apply(directory: UserDirectory, event: Event) -> UserDirectory:
             first_name=event.first_name,
             last_name=event.last_name,
         )
-        return _with(directory, user)
-    if isinstance(event, UserPasswordChanged):
-        known = directory.users.get(event.username)
-        if known is None:
+        return _with_user(directory, user)
+    if isinstance(event, RoleSet):
+        if event.name in BUILTIN_ROLES:
             return directory
-        return _with(directory, msgspec.structs.replace(known, password_hash=event.password_hash))
-    return directory
+        role = Role(event.name, frozenset(event.permissions))
+        return _with_roles(directory, {**directory.custom_roles, event.name: role})
+    if isinstance(event, RoleDeleted):
+        return _with_roles(
+            directory, {name: r for name, r in directory.custom_roles.items() if name != event.name}
+        )
+    if not isinstance(event, UserPasswordChanged | UserEdited | UserDeactivated | UserReactivated):
+        return directory
+    known = directory.users.get(event.username)
+    if known is None:
+        return directory
+    if isinstance(event, UserPasswordChanged):
+        return _with_user(directory, msgspec.structs.replace(known, password_hash=event.password_hash))
+    if isinstance(event, UserEdited):
+        edited = msgspec.structs.replace(
+            known,
+            roles=event.roles,
+            email=event.email,
+            first_name=event.first_name,
+            last_name=event.last_name,
+        )
+        return _with_user(directory, edited)
+    active = isinstance(event, UserReactivated)
+    return _with_user(directory, msgspec.structs.replace(known, active=active))
 
 
 def fold(events: Iterable[Event], directory: UserDirectory | None = None) -> UserDirectory:
@@ -73,5 +124,9 @@ def seed_events(directory: UserDirectory, *, password_hash: str) -> list[Event]:
     return [UserCreated(username=SUPERADMIN, password_hash=password_hash, roles=(ADMIN_ROLE,))]
 
 
-def _with(directory: UserDirectory, user: User) -> UserDirectory:
-    return UserDirectory(MappingProxyType({**directory.users, user.username: user}))
+def _with_user(directory: UserDirectory, user: User) -> UserDirectory:
+    return UserDirectory(MappingProxyType({**directory.users, user.username: user}), directory.custom_roles)
+
+
+def _with_roles(directory: UserDirectory, roles: Mapping[str, Role]) -> UserDirectory:
+    return UserDirectory(directory.users, MappingProxyType(dict(roles)))

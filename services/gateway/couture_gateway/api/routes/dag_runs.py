@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from couture_common.clock import ensure_utc, utcnow
 from couture_common.events import DagRunDeleted, DagRunRequested, DagRunStateSet, TaskInstancesCleared
 from couture_gateway.api import filters
+from couture_gateway.api.access import only_readable
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
 from couture_gateway.api.lookups import dag_row, dag_run_row
 from couture_gateway.api.paging import Page, PageDep, fetch_page
 from couture_gateway.api.rows import Row, task_instance_response
 from couture_gateway.api.runs import RUN_DEFAULT_ORDER, RUN_ORDER, run_responses, versions_of
-from couture_gateway.deps import CurrentUser, GatewayDep, SessionDep, WriterDep
+from couture_gateway.deps import CurrentUser, GatewayDep, ReadableDags, SessionDep, WriterDep
 from couture_gateway.readmodels import tables as t
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.dag_runs import (
@@ -91,6 +92,7 @@ async def get_dag_runs(
     conn: SessionDep,
     page: PageDep,
     ranges: DateRangesDep,
+    readable: ReadableDags,
     state: Annotated[list[DagRunState] | None, Query()] = None,
     run_type: Annotated[list[str] | None, Query()] = None,
     run_id_pattern: str | None = None,
@@ -109,12 +111,13 @@ async def get_dag_runs(
         conf_contains=conf_contains,
         ranges=ranges,
     )
+    clauses += only_readable(t.dag_run.c.dag_id, readable)
     return await _page_of_runs(conn, clauses, page)
 
 
 @router.post("/dags/{dag_id}/dagRuns/list", responses=_ERRORS)
 async def get_list_dag_runs_batch(
-    dag_id: str, body: DAGRunsBatchBody, conn: SessionDep
+    dag_id: str, body: DAGRunsBatchBody, conn: SessionDep, readable: ReadableDags
 ) -> DAGRunCollectionResponse:
     """Runs across DAGs (``dag_id`` must be ``~``), filtered by the body."""
     if dag_id != ALL_DAGS:
@@ -128,6 +131,7 @@ async def get_list_dag_runs_batch(
         conf_contains=body.conf_contains,
         ranges=ranges,
     )
+    clauses += only_readable(t.dag_run.c.dag_id, readable)
     page = Page(
         limit=body.page_limit,
         offset=body.page_offset,

@@ -7,7 +7,8 @@ from typing import Annotated, get_args
 from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from couture_gateway.deps import SessionDep
+from couture_gateway.api.access import only_readable
+from couture_gateway.deps import ReadableDags, SessionDep
 from couture_gateway.readmodels import tables as t
 from couture_gateway.schemas.dag_runs import DagRunState
 from couture_gateway.schemas.dag_stats import (
@@ -23,7 +24,7 @@ _STATES: tuple[DagRunState, ...] = get_args(DagRunState)
 
 @router.get("/dagStats")
 async def get_dag_stats(
-    conn: SessionDep, dag_ids: Annotated[list[str] | None, Query()] = None
+    conn: SessionDep, readable: ReadableDags, dag_ids: Annotated[list[str] | None, Query()] = None
 ) -> DagStatsCollectionResponse:
     """Every state is listed for every DAG, with 0 where it has no run in it (as Airflow does)."""
     dags_query = select(t.dag.c.dag_id).where(t.dag.c.is_active.is_(True)).order_by(t.dag.c.dag_id)
@@ -33,6 +34,8 @@ async def get_dag_stats(
     if dag_ids:
         dags_query = dags_query.where(t.dag.c.dag_id.in_(dag_ids))
         counts_query = counts_query.where(t.dag_run.c.dag_id.in_(dag_ids))
+    dags_query = dags_query.where(*only_readable(t.dag.c.dag_id, readable))
+    counts_query = counts_query.where(*only_readable(t.dag_run.c.dag_id, readable))
     dag_list = list((await conn.execute(dags_query)).scalars())
     counts = {(dag_id, state): n for dag_id, state, n in await conn.execute(counts_query)}
     dags = [

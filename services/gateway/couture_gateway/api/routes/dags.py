@@ -10,10 +10,11 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, 
 from couture_common.clock import utcnow
 from couture_common.events import DagPausedSet
 from couture_gateway.api import filters
+from couture_gateway.api.access import only_readable
 from couture_gateway.api.lookups import dag_row, dag_spec
 from couture_gateway.api.paging import PageDep, fetch_page
 from couture_gateway.api.rows import dag_details_response, dag_response
-from couture_gateway.deps import SessionDep, SettingsDep, WriterDep
+from couture_gateway.deps import ReadableDags, SessionDep, SettingsDep, WriterDep
 from couture_gateway.readmodels import tables as t
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.dags import (
@@ -87,6 +88,7 @@ async def get_dags(
     conn: SessionDep,
     settings: SettingsDep,
     page: PageDep,
+    readable: ReadableDags,
     tags: Annotated[list[str] | None, Query()] = None,
     tags_match_mode: Literal["any", "all"] | None = None,
     owners: Annotated[list[str] | None, Query()] = None,
@@ -107,7 +109,8 @@ async def get_dags(
             exclude_stale=exclude_stale if only_active is None else only_active,
             paused=paused,
             has_import_errors=has_import_errors,
-        )
+        ),
+        *only_readable(t.dag.c.dag_id, readable),
     )
     return await _list(conn, query, page, settings)
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from sqlalchemy import ColumnElement, select
 
 from couture_gateway.api import filters
+from couture_gateway.api.access import only_readable
 from couture_gateway.api.lookups import not_found
 from couture_gateway.api.paging import PageDep, fetch_page
 from couture_gateway.api.rows import Row
-from couture_gateway.deps import SessionDep
+from couture_gateway.deps import ReadableDags, SessionDep
 from couture_gateway.readmodels import tables as t
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.event_logs import EventLogCollectionResponse, EventLogResponse
@@ -57,6 +58,7 @@ def _response(row: Row) -> EventLogResponse:
 async def get_event_logs(
     conn: SessionDep,
     page: PageDep,
+    readable: ReadableDags,
     dag_id: str | None = None,
     task_id: str | None = None,
     run_id: str | None = None,
@@ -97,6 +99,7 @@ async def get_event_logs(
         *filters.pattern(el.c.run_id, run_id_pattern),
         *filters.pattern(el.c.owner, owner_pattern),
         *filters.pattern(el.c.event, event_pattern),
+        *only_readable(el.c.dag_id, readable),
     )
     rows, total = await fetch_page(conn, query, page, columns=_ORDER, default_order=["event_log_id"])
     return EventLogCollectionResponse(event_logs=[_response(r) for r in rows], total_entries=total)

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, select
 from couture_common.dagspec import DagSpec
 from couture_common.events import Event, TaskInstancesCleared, TaskInstanceStateSet
 from couture_gateway.api import filters
+from couture_gateway.api.access import only_readable
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
 from couture_gateway.api.graph import with_relatives
 from couture_gateway.api.logs import InvalidLogToken, decode_token, encode_token, log_file, read_chunk
@@ -19,7 +20,7 @@ from couture_gateway.api.lookups import dag_row, dag_run_row, dag_spec, not_foun
 from couture_gateway.api.paging import Page, PageDep, fetch_page
 from couture_gateway.api.rows import Row, task_instance_response, task_instance_try_response
 from couture_gateway.api.runs import versions_of
-from couture_gateway.deps import SessionDep, SettingsDep, WriterDep
+from couture_gateway.deps import ReadableDags, SessionDep, SettingsDep, WriterDep
 from couture_gateway.readmodels import tables as t
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.task_instances import (
@@ -155,6 +156,7 @@ async def get_task_instances(
     conn: SessionDep,
     page: PageDep,
     ranges: DateRangesDep,
+    readable: ReadableDags,
     task_id: str | None = None,
     state: Annotated[list[TaskInstanceState | None] | None, Query()] = None,
     pool: Annotated[list[str] | None, Query()] = None,
@@ -186,12 +188,13 @@ async def get_task_instances(
     clauses += filters.pattern(ti.c.task_id, task_display_name_pattern)
     clauses += filters.pattern(ti.c.dag_id, dag_id_pattern)
     clauses += filters.pattern(ti.c.run_id, run_id_pattern)
+    clauses += only_readable(ti.c.dag_id, readable)
     return await _page(conn, clauses, page)
 
 
 @router.post("/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/list", responses=_ERRORS)
 async def get_task_instances_batch(
-    dag_id: str, dag_run_id: str, body: TaskInstancesBatchBody, conn: SessionDep
+    dag_id: str, dag_run_id: str, body: TaskInstancesBatchBody, conn: SessionDep, readable: ReadableDags
 ) -> TaskInstanceCollectionResponse:
     """Task instances across DAGs and runs (path ids ``~``), filtered by the body."""
     if dag_id != ALL or dag_run_id != ALL:
@@ -212,6 +215,7 @@ async def get_task_instances_batch(
         clauses.append(ti.c.dag_id.in_(body.dag_ids))
     if body.dag_run_ids:
         clauses.append(ti.c.run_id.in_(body.dag_run_ids))
+    clauses += only_readable(ti.c.dag_id, readable)
     page = Page(body.page_limit, body.page_offset, (body.order_by,) if body.order_by else ())
     return await _page(conn, clauses, page)
 
