@@ -7,7 +7,7 @@ import re
 import httpx
 
 from couture_auth.passwords import hash_password
-from couture_common.events import RoleSet, UserCreated, UserEdited
+from couture_common.events import UserCreated
 from couture_gateway.api.access import RULES, SIGNED_IN
 
 from .test_gateway import Harness, endpoints, harness, signing_key_pem
