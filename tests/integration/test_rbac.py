@@ -59,7 +59,7 @@ async def sign_in(harness: Harness, username: str, *roles: str) -> dict[str, str
 
 async def call(harness: Harness, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     url = re.sub(r"\{[^}]+\}", "1", path)
-    body = {} if method in ("POST", "PATCH", "PUT") else None
+    body: dict[str, object] | None = {} if method in ("POST", "PATCH", "PUT") else None
     return await harness.client.request(method, url, headers=headers, json=body)
 
 

@@ -84,7 +84,7 @@ def test_a_custom_role_reads_one_dag_and_edits_another() -> None:
     assert not can(ana, "can_list", "DagModelView", dag_id="payroll")
     assert can(ana, "can_trigger", "Airflow", dag_id="report")
     assert not can(ana, "can_trigger", "Airflow", dag_id="etl")
-    assert readable_dags(ana) == {"etl", "report"}
+    assert readable_dags(ana) == frozenset({"etl", "report"})
 
 
 def test_roles_apply_as_they_are_now_and_deactivated_users_have_none() -> None:
