@@ -387,7 +387,6 @@ async def test_a_sqlite_url_opens_a_log_in_a_new_folder(tmp_path: Path, slashes:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("kafka://broker:9092", "Kafka event log not available in this build yet"),
         ("redis://user:hunter2@cache:6379", "COUTURE_EVENT_LOG has the unsupported scheme 'redis'"),
         ("events.db", "COUTURE_EVENT_LOG must be a URL"),
         ("sqlite://events.db", "COUTURE_EVENT_LOG: a sqlite URL needs an absolute path"),
