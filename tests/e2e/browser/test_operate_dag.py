@@ -23,7 +23,7 @@ def greet(dag_run, **_):
 
 with DAG('ui_tour', start_date=datetime(2024, 1, 1), schedule=None, tags=['ui'],
          default_args={'owner': 'ui-team'}):
-    warm_up = BashOperator(task_id='warm_up', bash_command='sleep 3; echo warmed up')
+    warm_up = BashOperator(task_id='warm_up', bash_command='echo warming up; sleep 4; echo warmed up')
     say = PythonOperator(task_id='greet', python_callable=greet)
     done = BashOperator(task_id='done', bash_command='echo done')
     warm_up >> say >> done
@@ -42,6 +42,9 @@ def test_user_turns_on_triggers_watches_reads_log_and_clears(
         "operate_dag",
         COUTURE_DAG_ID="ui_tour",
         COUTURE_LOG_TASK="greet",
+        COUTURE_SLOW_TASK="warm_up",
+        COUTURE_SLOW_FIRST_LINE="warming up",
+        COUTURE_SLOW_LAST_LINE="warmed up",
         COUTURE_EXPECTED_LOG="greeting is hello from the browser",
         COUTURE_CONF='{"greeting": "hello from the browser"}',
     )
@@ -50,8 +53,14 @@ def test_user_turns_on_triggers_watches_reads_log_and_clears(
     assert seen["triggerDisabledOnBadConf"]
     assert seen["arrayConfError"] == "conf must be a JSON object ({...}), not an array"
     # The page was never reloaded, so a running task seen before the all-green graph is live polling.
-    assert any(state == "running" for states in seen["statesSeen"] for state in states.values())
+    assert seen["statesSeen"][0]["warm_up"] != "success"
     assert seen["finalStates"] == dict.fromkeys(TASKS, "success")
+    assert seen["liveWhileRunning"]
+    assert "warmed up" not in seen["slowLogWhileRunning"].splitlines()
+    tailed = seen["slowLogAfter"].splitlines()
+    assert "warmed up" in tailed
+    assert tailed.count("warming up") == 1, "a tailed log repeats no line"
+    assert seen["liveAfterFinish"] == 0
     assert "greeting is hello from the browser" in seen["logText"]
     assert seen["afterClearStates"] == dict.fromkeys(TASKS, "success")
     assert not seen["consoleErrors"]

@@ -5,10 +5,24 @@ import { visibleSections } from "../lib/nav";
 import { UTC } from "../lib/time";
 import { useSession } from "../session";
 
+// Some ICU builds list only legacy names (Asia/Calcutta); the current names people search for come first.
+const COMMON_ZONES = [
+  "America/New_York",
+  "America/Chicago",
+  "America/Los_Angeles",
+  "America/Sao_Paulo",
+  "Europe/London",
+  "Europe/Berlin",
+  "Asia/Kolkata",
+  "Asia/Singapore",
+  "Asia/Tokyo",
+  "Australia/Sydney",
+];
+
 function timeZones(): string[] {
   const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const all = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
-  return Array.from(new Set([UTC, local, ...all]));
+  return Array.from(new Set([UTC, local, ...COMMON_ZONES, ...all]));
 }
 
 function Menu({ label, ariaLabel, children }: { label: string; ariaLabel?: string; children: React.ReactNode }) {

@@ -35,7 +35,7 @@ export function ErrorText({ error }: { error: string | null | undefined }) {
   ) : null;
 }
 
-export function Switch({ on, onChange, label }: { on: boolean; onChange: (on: boolean) => void; label: string }) {
+export function Switch({ on, onChange, label, disabled }: { on: boolean; onChange: (on: boolean) => void; label: string; disabled?: boolean }) {
   return (
     <button
       type="button"
@@ -44,6 +44,7 @@ export function Switch({ on, onChange, label }: { on: boolean; onChange: (on: bo
       aria-label={label}
       title={label}
       className={`switch ${on ? "on" : ""}`}
+      disabled={disabled}
       onClick={() => onChange(!on)}
     >
       <span className="knob" />

@@ -132,7 +132,12 @@ export function DagsList() {
             {dags.data.dags.map((dag) => (
               <tr key={dag.dag_id} data-dag-id={dag.dag_id}>
                 <td>
-                  <Switch on={!dag.is_paused} onChange={(on) => toggle(dag.dag_id, on)} label={`${dag.is_paused ? "Unpause" : "Pause"} ${dag.dag_id}`} />
+                  <Switch
+                    on={!dag.is_paused}
+                    onChange={(on) => toggle(dag.dag_id, on)}
+                    label={`${dag.is_paused ? "Unpause" : "Pause"} ${dag.dag_id}`}
+                    disabled={!allowed("operate")}
+                  />
                 </td>
                 <td>
                   <Link to={`/dags/${encodeURIComponent(dag.dag_id)}/grid`} className="dag-link">

@@ -4,6 +4,9 @@ import { BASE_URL, login, param, shot, withPage } from "./browser.mjs";
 
 const dagId = param("COUTURE_DAG_ID");
 const logTask = param("COUTURE_LOG_TASK");
+const slowTask = param("COUTURE_SLOW_TASK");
+const slowFirstLine = param("COUTURE_SLOW_FIRST_LINE");
+const slowLastLine = param("COUTURE_SLOW_LAST_LINE");
 const expectedLog = param("COUTURE_EXPECTED_LOG");
 const conf = param("COUTURE_CONF");
 
@@ -11,30 +14,19 @@ async function nodeStates(page) {
   return page.$$eval(".task-node", (nodes) => Object.fromEntries(nodes.map((n) => [n.dataset.taskId, n.dataset.state])));
 }
 
-async function waitForAllNodes(page, state) {
-  await page.waitForFunction(
-    (wanted) => {
-      const nodes = [...document.querySelectorAll(".task-node")];
-      return nodes.length > 0 && nodes.every((n) => n.dataset.state === wanted);
-    },
-    state,
-    { timeout: 60_000 },
-  );
-}
-
-/** Every distinct picture of the graph's states until all of its tasks succeed. */
-async function watchUntilAllSucceed(page) {
-  const seen = [];
+/** Records every distinct picture of the graph's states (into ``seen``) until ``done`` holds. */
+async function watchGraph(page, seen, done, what) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const states = await nodeStates(page);
     if (JSON.stringify(states) !== JSON.stringify(seen.at(-1))) seen.push(states);
-    const values = Object.values(states);
-    if (values.length > 0 && values.every((s) => s === "success")) return seen;
+    if (Object.keys(states).length > 0 && done(states)) return;
     await page.waitForTimeout(100);
   }
-  throw new Error(`the graph did not turn green; states seen: ${JSON.stringify(seen)}`);
+  throw new Error(`${what} did not happen; states seen: ${JSON.stringify(seen)}`);
 }
+
+const allSucceeded = (states) => Object.values(states).every((s) => s === "success");
 
 await withPage(async (page, result) => {
   await login(page);
@@ -64,15 +56,31 @@ await withPage(async (page, result) => {
   result.steps.push("triggered");
 
   await page.locator(".task-node").first().waitFor();
-  result.statesSeen = await watchUntilAllSucceed(page);
+  result.statesSeen = [];
+  await watchGraph(page, result.statesSeen, (states) => states[slowTask] === "running", `${slowTask} running`);
+
+  // The running task's log is tailed: its first line shows while it runs, its last when it ends.
+  await page.locator(`.task-node[data-task-id="${slowTask}"]`).click();
+  const panel = page.getByTestId("task-instance-panel");
+  await panel.getByRole("button", { name: "Log" }).click();
+  const log = panel.getByTestId("log");
+  await log.filter({ hasText: slowFirstLine }).waitFor();
+  result.liveWhileRunning = await panel.locator(".live-dot").isVisible();
+  result.slowLogWhileRunning = await log.innerText();
+  await shot(page, "live-log");
+  // A whole line: the logged command itself mentions the text too.
+  await log.filter({ hasText: new RegExp(`^${slowLastLine}$`, "m") }).waitFor({ timeout: 60_000 });
+  result.slowLogAfter = await log.innerText();
+  result.steps.push("log tailed");
+
+  await watchGraph(page, result.statesSeen, allSucceeded, "all tasks succeeding");
   result.finalStates = await nodeStates(page);
+  result.liveAfterFinish = await panel.locator(".live-dot").count();
   result.steps.push("graph green");
   await shot(page, "graph");
 
   await page.locator(`.task-node[data-task-id="${logTask}"]`).click();
-  const panel = page.getByTestId("task-instance-panel");
   await panel.getByRole("button", { name: "Log" }).click();
-  const log = panel.getByTestId("log");
   await log.filter({ hasText: expectedLog }).waitFor();
   result.logText = await log.innerText();
   result.steps.push("log read");
@@ -81,7 +89,7 @@ await withPage(async (page, result) => {
   await panel.getByRole("button", { name: "Clear" }).click();
   await page.getByRole("button", { name: "Confirm clear" }).click();
   await panel.getByRole("tab", { name: "Try 2" }).waitFor({ timeout: 60_000 });
-  await waitForAllNodes(page, "success");
+  await watchGraph(page, [], allSucceeded, "all tasks succeeding again");
   result.afterClearStates = await nodeStates(page);
   result.steps.push("cleared and ran again");
 

@@ -75,7 +75,7 @@ export function DagPage() {
     <section className="dag-page">
       <header className="page-header">
         <div className="title">
-          <Switch on={!dag.is_paused} onChange={togglePaused} label={`${dag.is_paused ? "Unpause" : "Pause"} ${dagId}`} />
+          <Switch on={!dag.is_paused} onChange={togglePaused} label={`${dag.is_paused ? "Unpause" : "Pause"} ${dagId}`} disabled={!allowed("operate")} />
           <h1>
             <span className="muted">DAG:</span> {dag.dag_display_name}
           </h1>
