@@ -6,6 +6,7 @@ import type { Action } from "./lib/permissions";
 import { Connections } from "./pages/admin/Connections";
 import { Pools } from "./pages/admin/Pools";
 import { Variables } from "./pages/admin/Variables";
+import { AuditLogs } from "./pages/browse/AuditLogs";
 import { DagRuns } from "./pages/browse/DagRuns";
 import { TaskInstances } from "./pages/browse/TaskInstances";
 import { DagPage } from "./pages/dag/DagPage";
@@ -43,6 +44,7 @@ function App() {
         <Route path="/dags/:dagId/:tab" element={<DagPage />} />
         <Route path="/browse/dag-runs" element={<DagRuns />} />
         <Route path="/browse/task-instances" element={<TaskInstances />} />
+        <Route path="/browse/audit-logs" element={<AuditLogs />} />
         <Route path="/admin/variables" element={<Needs action="admin"><Variables /></Needs>} />
         <Route path="/admin/connections" element={<Needs action="admin"><Connections /></Needs>} />
         <Route path="/admin/pools" element={<Needs action="admin"><Pools /></Needs>} />

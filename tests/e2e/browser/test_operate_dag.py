@@ -63,6 +63,7 @@ def test_user_turns_on_triggers_watches_reads_log_and_clears(
     assert seen["liveAfterFinish"] == 0
     assert "greeting is hello from the browser" in seen["logText"]
     assert seen["afterClearStates"] == dict.fromkeys(TASKS, "success")
+    assert seen["markedFailed"] == "failed"
     assert not seen["consoleErrors"]
 
     with ui_standalone.client() as client:

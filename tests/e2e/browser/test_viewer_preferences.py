@@ -45,9 +45,11 @@ def test_viewer_has_no_trigger_or_task_actions_and_sees_times_in_their_timezone(
     assert seen["triggerButtonsOnDag"] == 0
     assert seen["pauseSwitchEnabled"] is False
     assert seen["panelActions"] == 0
+    assert ["trigger", "superadmin"] in seen["auditEvents"]
     assert "Not allowed" in seen["adminPageText"]
     assert seen["theme"] == "dark"
     started = datetime.fromisoformat(run["start_date"]).astimezone(ZoneInfo(TIMEZONE))
     assert seen["startedIso"] == run["start_date"]
     assert seen["startedShown"] == started.strftime("%Y-%m-%d %H:%M:%S")
+    assert seen["signedOutAfterReload"]
     assert not seen["consoleErrors"]

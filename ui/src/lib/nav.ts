@@ -24,7 +24,7 @@ export const NAV: NavSection[] = [
       item("DAG Runs", "/browse/dag-runs", true),
       item("Task Instances", "/browse/task-instances", true),
       item("SLA Misses", "/browse/sla-misses"),
-      item("Audit Logs", "/browse/audit-logs"),
+      item("Audit Logs", "/browse/audit-logs", true),
     ],
   },
   {

@@ -4,12 +4,11 @@ import { api, url } from "../api/client";
 import { setPaused } from "../api/dags";
 import { tagNames, type DagCollection, type DagStatsCollection, type ImportErrorCollection } from "../api/types";
 import { ErrorText, Loading, Switch, Time } from "../components/common";
+import { PAGE_SIZE, Pager } from "../components/Pager";
 import { TriggerDialog } from "../components/TriggerDialog";
 import { RUN_STATES, stateColour, stateTextColour } from "../lib/states";
 import { usePoll } from "../lib/usePoll";
 import { useSession } from "../session";
-
-const PAGE = 50;
 
 function ImportErrors() {
   const { data } = usePoll(() => api.get<ImportErrorCollection>(url(["/api/v2/importErrors"], { limit: 100 })), [], 5000);
@@ -66,7 +65,7 @@ export function DagsList() {
   const [actionError, setActionError] = useState<string | null>(null);
 
   const query = {
-    limit: PAGE,
+    limit: PAGE_SIZE,
     offset,
     order_by: "dag_id",
     paused: showPaused ? undefined : "false",
@@ -92,7 +91,6 @@ export function DagsList() {
     }
   };
 
-  const total = dags.data?.total_entries ?? 0;
   return (
     <section>
       <ImportErrors />
@@ -178,19 +176,7 @@ export function DagsList() {
           </tbody>
         </table>
       )}
-      {total > PAGE && (
-        <div className="pager">
-          <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-            ‹ Previous
-          </button>
-          <span>
-            {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
-          </span>
-          <button type="button" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-            Next ›
-          </button>
-        </div>
-      )}
+      <Pager offset={offset} total={dags.data?.total_entries ?? 0} onChange={setOffset} />
       {trigger && (
         <TriggerDialog
           dagId={trigger}

@@ -93,6 +93,16 @@ await withPage(async (page, result) => {
   result.afterClearStates = await nodeStates(page);
   result.steps.push("cleared and ran again");
 
+  // Marking a task instance failed, then successful again, shows on the graph at once.
+  const node = page.locator(`.task-node[data-task-id="${logTask}"]`);
+  await panel.getByRole("button", { name: "Mark failed" }).click();
+  await page.locator(`.task-node[data-task-id="${logTask}"][data-state="failed"]`).waitFor();
+  result.markedFailed = await node.getAttribute("data-state");
+  await shot(page, "marked-failed");
+  await panel.getByRole("button", { name: "Mark success" }).click();
+  await page.locator(`.task-node[data-task-id="${logTask}"][data-state="success"]`).waitFor();
+  result.steps.push("marked failed then success");
+
   await page.goto(`${BASE_URL}/dags/${encodeURIComponent(dagId)}/grid?run=${encodeURIComponent(result.runId)}&task=${encodeURIComponent(logTask)}`);
   await page.getByTestId("grid").waitFor();
   await page.locator(`.cell[data-task-id="${logTask}"][data-state="success"]`).first().waitFor();

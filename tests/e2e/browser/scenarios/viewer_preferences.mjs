@@ -38,7 +38,19 @@ await withPage(async (page, result) => {
   await page.locator(".task-node").first().waitFor();
   await shot(page, "dark-graph");
 
+  await page.getByRole("button", { name: "Browse ▾", exact: true }).click();
+  await page.getByRole("link", { name: "Audit Logs" }).click();
+  await page.getByRole("cell", { name: "trigger", exact: true }).waitFor();
+  result.auditEvents = await page.$$eval("tbody tr", (rows) => rows.map((r) => [r.cells[1].textContent, r.cells[2].textContent]));
+  await shot(page, "dark-audit-logs");
+
   await page.goto(`${BASE_URL}/admin/variables`);
   result.adminPageText = await page.locator(".not-built").innerText();
   result.steps.push("viewer tour");
+
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.reload();
+  result.signedOutAfterReload = await page.getByRole("button", { name: "Sign in" }).isVisible();
 });

@@ -3,17 +3,16 @@ import { Link } from "react-router-dom";
 import { api, url } from "../../api/client";
 import type { DagRunCollection } from "../../api/types";
 import { ErrorText, Loading, StateBadge, Time } from "../../components/common";
+import { PAGE_SIZE, Pager } from "../../components/Pager";
 import { formatDuration } from "../../lib/time";
 import { usePoll } from "../../lib/usePoll";
-
-const PAGE = 50;
 
 export function DagRuns() {
   const [state, setState] = useState("");
   const [dagId, setDagId] = useState("");
   const [offset, setOffset] = useState(0);
   const runs = usePoll(
-    () => api.get<DagRunCollection>(url(["/api/v2/dags", "~", "dagRuns"], { limit: PAGE, offset, order_by: "-run_after", state: state || undefined, dag_id_pattern: dagId || undefined })),
+    () => api.get<DagRunCollection>(url(["/api/v2/dags", "~", "dagRuns"], { limit: PAGE_SIZE, offset, order_by: "-run_after", state: state || undefined, dag_id_pattern: dagId || undefined })),
     [state, dagId, offset],
   );
   return (
@@ -75,22 +74,5 @@ export function DagRuns() {
         </>
       )}
     </section>
-  );
-}
-
-export function Pager({ offset, total, onChange }: { offset: number; total: number; onChange: (offset: number) => void }) {
-  if (total <= PAGE) return null;
-  return (
-    <div className="pager">
-      <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - PAGE))}>
-        ‹ Previous
-      </button>
-      <span>
-        {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
-      </span>
-      <button type="button" disabled={offset + PAGE >= total} onClick={() => onChange(offset + PAGE)}>
-        Next ›
-      </button>
-    </div>
   );
 }

@@ -3,10 +3,10 @@ import { Link } from "react-router-dom";
 import { api, url } from "../../api/client";
 import type { TaskInstanceCollection } from "../../api/types";
 import { ErrorText, Loading, StateBadge, Time } from "../../components/common";
+import { PAGE_SIZE, Pager } from "../../components/Pager";
 import { TASK_STATES } from "../../lib/states";
 import { formatDuration } from "../../lib/time";
 import { usePoll } from "../../lib/usePoll";
-import { Pager } from "./DagRuns";
 
 export function TaskInstances() {
   const [state, setState] = useState("");
@@ -15,7 +15,7 @@ export function TaskInstances() {
   const tis = usePoll(
     () =>
       api.get<TaskInstanceCollection>(
-        url(["/api/v2/dags", "~", "dagRuns", "~", "taskInstances"], { limit: 50, offset, order_by: "-start_date", state: state || undefined, dag_id_pattern: dagId || undefined }),
+        url(["/api/v2/dags", "~", "dagRuns", "~", "taskInstances"], { limit: PAGE_SIZE, offset, order_by: "-start_date", state: state || undefined, dag_id_pattern: dagId || undefined }),
       ),
     [state, dagId, offset],
   );

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 import { NavLink, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { setPaused } from "../../api/dags";
 import { ErrorText, Loading, StateBadge, Switch, Time } from "../../components/common";
@@ -9,10 +9,12 @@ import { CodeView } from "./CodeView";
 import { DetailsView } from "./DetailsView";
 import { DurationView } from "./DurationView";
 import { GanttView } from "./GanttView";
-import { GraphView } from "./GraphView";
 import { GridView } from "./GridView";
 import { TaskInstancePanel } from "./TaskInstancePanel";
 import { useDagData } from "./useDagData";
+
+// The graph library is most of the bundle's weight: load it when the Graph tab first opens.
+const GraphView = lazy(() => import("./GraphView").then((module) => ({ default: module.GraphView })));
 
 const TABS = [
   ["grid", "Grid"],
@@ -108,7 +110,11 @@ export function DagPage() {
       <div className="dag-body">
         <div className="dag-main">
           {tab === "grid" && <GridView tasks={tasks} runs={data.runs ?? []} tis={data.tis ?? []} selection={selection} />}
-          {tab === "graph" && <GraphView tasks={tasks} runs={data.runs ?? []} tis={data.tis ?? []} selection={selection} />}
+          {tab === "graph" && (
+            <Suspense fallback={<Loading what="graph" />}>
+              <GraphView tasks={tasks} runs={data.runs ?? []} tis={data.tis ?? []} selection={selection} />
+            </Suspense>
+          )}
           {tab === "gantt" && <GanttView run={run} tis={data.tis ?? []} runs={data.runs ?? []} selection={selection} />}
           {tab === "duration" && <DurationView tasks={tasks} runs={data.runs ?? []} tis={data.tis ?? []} />}
           {tab === "code" && <CodeView dagId={dagId} />}

@@ -1,0 +1,95 @@
+import { useState } from "react";
+import { Link } from "react-router-dom";
+import { api, url } from "../../api/client";
+import { ErrorText, Loading, Time } from "../../components/common";
+import { PAGE_SIZE, Pager } from "../../components/Pager";
+import { usePoll } from "../../lib/usePoll";
+
+interface EventLog {
+  event_log_id: number;
+  when: string;
+  dag_id: string | null;
+  task_id: string | null;
+  run_id: string | null;
+  try_number: number | null;
+  event: string;
+  owner: string | null;
+  extra: string | null;
+}
+
+/** Who did what, newest first: triggers, pauses, clears, edits. */
+export function AuditLogs() {
+  const [dagId, setDagId] = useState("");
+  const [event, setEvent] = useState("");
+  const [owner, setOwner] = useState("");
+  const [offset, setOffset] = useState(0);
+  const logs = usePoll(
+    () =>
+      api.get<{ event_logs: EventLog[]; total_entries: number }>(
+        url(["/api/v2/eventLogs"], {
+          limit: PAGE_SIZE,
+          offset,
+          order_by: "-when",
+          dag_id_pattern: dagId || undefined,
+          event_pattern: event || undefined,
+          owner_pattern: owner || undefined,
+        }),
+      ),
+    [dagId, event, owner, offset],
+    3000,
+  );
+  const filter = (set: (v: string) => void) => (e: React.ChangeEvent<HTMLInputElement>) => {
+    set(e.target.value);
+    setOffset(0);
+  };
+  return (
+    <section>
+      <header className="page-header">
+        <h1>Audit Logs</h1>
+        <div className="filters">
+          <input type="search" placeholder="DAG id" aria-label="DAG id" value={dagId} onChange={filter(setDagId)} />
+          <input type="search" placeholder="Event" aria-label="Event" value={event} onChange={filter(setEvent)} />
+          <input type="search" placeholder="User" aria-label="User" value={owner} onChange={filter(setOwner)} />
+        </div>
+      </header>
+      <ErrorText error={logs.error} />
+      {!logs.data ? (
+        <Loading what="audit logs" />
+      ) : (
+        <>
+          <table className="table">
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Event</th>
+                <th>User</th>
+                <th>DAG</th>
+                <th>Task</th>
+                <th>Run id</th>
+                <th>Extra</th>
+              </tr>
+            </thead>
+            <tbody>
+              {logs.data.event_logs.map((e) => (
+                <tr key={e.event_log_id}>
+                  <td>
+                    <Time iso={e.when} />
+                  </td>
+                  <td>{e.event}</td>
+                  <td>{e.owner}</td>
+                  <td>{e.dag_id && <Link to={`/dags/${encodeURIComponent(e.dag_id)}/grid`}>{e.dag_id}</Link>}</td>
+                  <td>{e.task_id}</td>
+                  <td className="mono">{e.run_id}</td>
+                  <td className="mono ellipsis" title={e.extra ?? ""}>
+                    {e.extra}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager offset={offset} total={logs.data.total_entries} onChange={setOffset} />
+        </>
+      )}
+    </section>
+  );
+}
