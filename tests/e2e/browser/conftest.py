@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.standalone import Standalone
@@ -47,6 +48,12 @@ def ui_standalone(tmp_path: Path) -> Iterator[Standalone]:
     server.home.mkdir()
     server.start()
     try:
+        page = httpx.get(f"{server.base_url}/dags", timeout=10)
+        if 'id="root"' not in page.text:
+            pytest.fail(
+                "couture standalone does not serve the web UI at /: "
+                "standalone.py must call couture_gateway.ui.mount_ui(app) after its routers"
+            )
         yield server
     finally:
         server.stop()

@@ -2,9 +2,16 @@
 import { api, url } from "../../api/client";
 import { paths } from "../../api/dags";
 import type { Dag, DagRun, DagRunCollection, TaskCollection, TaskInstance, TaskInstanceCollection } from "../../api/types";
-import { usePoll } from "../../lib/usePoll";
+import { isFinished } from "../../lib/states";
+import { LIVE_INTERVAL_MS, usePoll } from "../../lib/usePoll";
 
 const PAGE = 100;
+/** With nothing running, a new run (scheduled, or triggered elsewhere) still shows within this. */
+const IDLE_INTERVAL_MS = 5000;
+
+function anythingActive(runs: DagRun[], tis: TaskInstance[]): boolean {
+  return runs.some((r) => r.state === "queued" || r.state === "running") || tis.some((t) => t.state !== null && !isFinished(t.state));
+}
 
 async function taskInstancesSince(dagId: string, oldest: DagRun): Promise<TaskInstance[]> {
   const all: TaskInstance[] = [];
@@ -27,6 +34,7 @@ export interface DagData {
   reload: () => void;
 }
 
+/** Polls fast while a run or task is in flight and slowly otherwise, to spare a big DAG's grid. */
 export function useDagData(dagId: string, runCount: number): DagData {
   const dag = usePoll(() => api.get<Dag>(paths.dag(dagId)), [dagId], 5000);
   const tasks = usePoll(() => api.get<{ tasks: TaskCollection["tasks"]; total_entries: number }>(url(["/api/v2/dags", dagId, "tasks"])), [dagId], 10000);
@@ -38,6 +46,7 @@ export function useDagData(dagId: string, runCount: number): DagData {
       return { runs: answer.dag_runs, tis };
     },
     [dagId, runCount],
+    (latest) => (anythingActive(latest.runs, latest.tis) ? LIVE_INTERVAL_MS : IDLE_INTERVAL_MS),
   );
   return {
     dag: dag.data,
