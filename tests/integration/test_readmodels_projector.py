@@ -336,7 +336,7 @@ async def test_a_caller_waits_until_its_own_write_is_visible(
         async with engine.connect() as conn:
             assert await conn.scalar(sa.select(variable.c.key)) == "fresh"
         # Topics the read models do not project cannot hold a caller up.
-        await projector.wait_for({TopicPartition("audit", 0): 10**9}, timeout=1)
+        await projector.wait_for({TopicPartition("task-queue", 0): 10**9}, timeout=1)
         with pytest.raises(TimeoutError):
             await projector.wait_for({TopicPartition("config", 0): 99}, timeout=0.2)
     finally:

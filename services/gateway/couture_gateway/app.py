@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from couture_auth import AuthService
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
+from couture_gateway.api.audit_trail import AuditTrail
 from couture_gateway.api.routes import (
     account,
+    audit,
     auth,
     connection_entries,
     connections,
@@ -118,6 +120,8 @@ def create_app(
         projection_timeout=projection_timeout,
     )
 
+    # Every write and login attempt is recorded before its answer leaves.
+    app.add_middleware(AuditTrail)
     app.include_router(auth.router)
     app.include_router(monitor.router, prefix=API_V2)
     protected_v2 = APIRouter(prefix=API_V2, dependencies=[Depends(authorize)])
@@ -128,5 +132,6 @@ def create_app(
     couture.include_router(account.router)
     couture.include_router(connection_entries.router)
     couture.include_router(security.router)
+    couture.include_router(audit.router)
     app.include_router(couture)
     return app

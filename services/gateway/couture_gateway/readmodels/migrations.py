@@ -23,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 
 from couture_common.clock import utcnow
 from couture_gateway.readmodels import tables
+from couture_gateway.readmodels.security_tables import audit_log
 
 Migration = Callable[[AsyncConnection], Awaitable[None]]
 
@@ -55,8 +56,13 @@ async def _add_next_dagrun(conn: AsyncConnection) -> None:
         await conn.execute(sa.text(f"ALTER TABLE dag ADD COLUMN {quote(name)} {column_type}"))
 
 
+async def _add_audit_log(conn: AsyncConnection) -> None:
+    """Version 3: Browse → Audit Logs (filled from the ``audit`` topic as the projector reaches it)."""
+    await conn.run_sync(lambda sync: audit_log.create(sync, checkfirst=True))
+
+
 #: Upgrades of existing databases, oldest first. Never edit a released one; append.
-UPGRADES: tuple[Migration, ...] = (_add_next_dagrun,)
+UPGRADES: tuple[Migration, ...] = (_add_next_dagrun, _add_audit_log)
 SCHEMA_VERSION = 1 + len(UPGRADES)
 
 

@@ -1,6 +1,6 @@
 """Where projected events sit in the log, and the stable row ids derived from that.
 
-The projector reads three topics. An id made from an event's (topic, partition, offset) is the
+The projector reads four topics. An id made from an event's (topic, partition, offset) is the
 same on every replay, so ``event_log_id`` and ``import_error_id`` survive a rebuild unchanged,
 whatever batches the replay happens to be cut into.
 """
@@ -8,11 +8,12 @@ whatever batches the replay happens to be cut into.
 from __future__ import annotations
 
 from couture_common.eventlog import TopicPartition
-from couture_common.topics import CONFIG, DAG, RUN, TOPICS
+from couture_common.topics import AUDIT, CONFIG, DAG, RUN, TOPICS
 
 #: Topics the read models are folded from. ``dag`` and ``config`` are applied before ``run``
-#: in each batch: a run event may need the DAG version it names.
-PROJECTED_TOPICS: tuple[str, ...] = (DAG, CONFIG, RUN)
+#: in each batch: a run event may need the DAG version it names. New topics go last, so the ids
+#: of rows already projected keep their slots.
+PROJECTED_TOPICS: tuple[str, ...] = (DAG, CONFIG, RUN, AUDIT)
 
 _SLOTS = 16
 _SLOT: dict[tuple[str, int], int] = {

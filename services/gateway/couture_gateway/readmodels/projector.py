@@ -9,6 +9,7 @@ loser rolls back and resumes from what the winner stored.
 Ordering across topics: a run event may need the DAG version it names, which is on the ``dag``
 topic. The projector polls ``run`` first and then reads ``dag`` and ``config`` to their ends, so
 every DAG event appended before those run events is applied first, in the same transaction.
+The ``audit`` topic is read along with ``dag`` and ``config``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
-from couture_common.topics import CONFIG, DAG, RUN
+from couture_common.topics import AUDIT, CONFIG, DAG, RUN
 from couture_gateway.readmodels import fold, store
 from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
@@ -57,7 +58,7 @@ async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
 
 
 class Projector:
-    """Consumes ``dag``, ``config`` and ``run`` without a consumer group, from the stored offsets.
+    """Consumes ``dag``, ``config``, ``audit`` and ``run`` without a consumer group, from the stored offsets.
 
     ``batch_size`` bounds the records of one ``run`` poll (one transaction); ``idle_wait`` is how
     long a step waits for run events before it applies DAG and config events alone, which bounds
@@ -83,7 +84,7 @@ class Projector:
 
     async def start(self) -> None:
         await self._log.start()
-        self._meta = self._log.consumer([DAG, CONFIG])
+        self._meta = self._log.consumer([DAG, CONFIG, AUDIT])
         self._runs = self._log.consumer([RUN])
         await self._resume()
 

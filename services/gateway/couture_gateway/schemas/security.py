@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
-from couture_gateway.schemas.common import RequestBody
+from couture_gateway.schemas.common import ApiModel, RequestBody
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{1,64}$"
 
@@ -68,4 +70,24 @@ class AccountResponse(BaseModel):
 
 class AccountCollectionResponse(BaseModel):
     users: list[AccountResponse]
+    total_entries: int
+
+
+class AuditLogResponse(ApiModel):
+    audit_log_id: int
+    when: datetime
+    username: str | None
+    action: str
+    method: str
+    path: str
+    dag_id: str | None
+    target: str | None
+    source_ip: str | None
+    outcome: str
+    status_code: int
+    request_id: str
+
+
+class AuditLogCollectionResponse(BaseModel):
+    audit_logs: list[AuditLogResponse]
     total_entries: int

@@ -37,6 +37,8 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 async def create_token(request: Request, auth: AuthDep) -> LoginResponse:
     """An access token for the user; send it as ``Authorization: Bearer <token>``."""
     body = await _login_body(request)
+    # Who tried to log in, for the audit trail (``api.audit_trail``).
+    request.state.login_username = body.username
     try:
         token = await auth.login(body.username, body.password, now=utcnow())
     except AuthenticationFailed:

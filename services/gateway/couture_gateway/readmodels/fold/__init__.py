@@ -11,6 +11,7 @@ from typing import Any
 
 from couture_common.eventlog import Record
 from couture_common.events import (
+    AuditRecorded,
     ConnectionDeleted,
     ConnectionSet,
     DagFileProcessed,
@@ -40,7 +41,7 @@ from couture_common.events import (
     VariableSet,
     XComPushed,
 )
-from couture_gateway.readmodels.fold import config, dag, run
+from couture_gateway.readmodels.fold import config, dag, run, security
 from couture_gateway.readmodels.fold.context import Context
 from couture_gateway.readmodels.positions import position_id
 from couture_gateway.readmodels.rowset import RowSet, Scope
@@ -77,6 +78,7 @@ MAPPING: dict[type[Event], tuple[Scopes, Fold]] = {
     ConnectionDeleted: (config.connection_scopes, config.connection_deleted),
     PoolSet: (config.pool_scopes, config.pool_set),
     PoolDeleted: (config.pool_scopes, config.pool_deleted),
+    AuditRecorded: (security.audit_scopes, security.audit_recorded),
 }
 
 
