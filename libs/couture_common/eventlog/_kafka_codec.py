@@ -86,10 +86,8 @@ def decode_record(topic: str, message: Any) -> Record:
     An event of an unknown type or a newer version raises :class:`UnknownEventError`, one that
     cannot be decoded :class:`EventLogError`; both name the topic, partition and offset.
     """
-    at = f"{topic}[{message.partition}] offset {message.offset}"
     try:
-        headers = {name: value.decode() for name, value in message.headers}
-        id_, type_, version, micros, actor = (headers[name] for name in _ENVELOPE_ORDER)
+        id_, type_, version, micros, actor, trace = _envelope_headers(message.headers)
         event = decode_payload(type_, int(version), message.value)
         env = Envelope(
             id=id_,
@@ -99,12 +97,32 @@ def decode_record(topic: str, message: Any) -> Record:
             key=message.key.decode(),
             actor=actor,
             payload=event,
-            trace={name: value for name, value in headers.items() if name not in _ENVELOPE_HEADERS},
+            trace=trace,
         )
     except UnknownEventError as exc:
-        raise UnknownEventError(f"{at}: {exc}") from exc
+        raise UnknownEventError(f"{_at(topic, message)}: {exc}") from exc
     except KeyError as exc:
-        raise EventLogError(f"{at}: the message lacks the envelope header {exc.args[0]!r}") from exc
+        raise EventLogError(
+            f"{_at(topic, message)}: the message lacks the envelope header {exc.args[0]!r}"
+        ) from exc
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError, AttributeError) as exc:
-        raise EventLogError(f"{at}: event is corrupt: {exc}") from exc
+        raise EventLogError(f"{_at(topic, message)}: event is corrupt: {exc}") from exc
     return Record(topic, message.partition, message.offset, env)
+
+
+def _at(topic: str, message: Any) -> str:
+    return f"{topic}[{message.partition}] offset {message.offset}"
+
+
+def _envelope_headers(headers: Sequence[tuple[str, bytes]]) -> tuple[str, str, str, str, str, dict[str, str]]:
+    """The envelope's headers (id, type, version, time, actor) and its trace entries."""
+    if len(headers) >= 5:
+        (n0, id_), (n1, type_), (n2, version), (n3, micros), (n4, actor) = headers[:5]
+        if (n0, n1, n2, n3, n4) == _ENVELOPE_ORDER:
+            # The order this module writes them in: the common case, fast on replay.
+            trace = {name: value.decode() for name, value in headers[5:]} if len(headers) > 5 else {}
+            return id_.decode(), type_.decode(), version.decode(), micros.decode(), actor.decode(), trace
+    found = {name: value.decode() for name, value in headers}
+    id_s, type_s, version_s, micros_s, actor_s = (found[name] for name in _ENVELOPE_ORDER)
+    trace = {name: value for name, value in found.items() if name not in _ENVELOPE_HEADERS}
+    return id_s, type_s, version_s, micros_s, actor_s, trace
