@@ -18,7 +18,16 @@ from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import UnknownEventError, encode_payload
 from couture_common.topics import CONFIG, HEARTBEAT, RUN, TOPICS, TopicSpec
-from tests.contract.eventlog_contract import EventLogContract, read_all, trigger, xcom
+from tests.contract.eventlog_contract import (
+    ALL_RUN_PARTITIONS,
+    SPREAD_DAG_IDS,
+    EventLogContract,
+    in_log_order,
+    read_all,
+    trigger,
+    until,
+    xcom,
+)
 
 
 @pytest.fixture
@@ -119,6 +128,27 @@ async def test_an_unreachable_broker_is_reported_by_address() -> None:
     with pytest.raises(EventLogError, match=re.escape("127.0.0.1:9")):
         await log.start()
     await log.close()
+
+
+async def test_members_in_separate_log_instances_split_a_group_like_separate_services(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    async with (
+        KafkaEventLog(kafka_bootstrap, namespace=namespace, client_id="scheduler-1") as one,
+        KafkaEventLog(kafka_bootstrap, namespace=namespace, client_id="scheduler-2") as two,
+    ):
+        first, second = one.consumer([RUN], group="scheduler"), two.consumer([RUN], group="scheduler")
+
+        def split() -> bool:
+            a, b = first.assignment, second.assignment
+            return bool(a) and bool(b) and a.isdisjoint(b) and a | b == ALL_RUN_PARTITIONS
+
+        await until(split, [first, second])
+        appended = await one.append([xcom(dag_id) for dag_id in SPREAD_DAG_IDS])
+
+        mine = sum(1 for r in appended if TopicPartition(r.topic, r.partition) in first.assignment)
+        received = await read_all(first, mine) + await read_all(second, len(appended) - mine)
+        assert in_log_order(received) == in_log_order(appended)
 
 
 # What the messages look like on the broker, and what other producers may put there.

@@ -403,7 +403,7 @@ class KafkaConsumer:
         self._log._forget(self)
         if self._starting is not None:
             await asyncio.wait([self._starting])
-            await self._kafka.stop()
+        await self._kafka.stop()
 
     # Machinery.
 
