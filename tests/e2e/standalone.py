@@ -39,6 +39,8 @@ class Standalone:
             "COUTURE_PORT": str(self.port),
             "COUTURE_HEARTBEAT_INTERVAL": "1",
             "COUTURE_ZOMBIE_THRESHOLD": "5",
+            # Set by the operator, so the superadmin need not change it at first login.
+            "COUTURE_ADMIN_PASSWORD": "couture@123",
             **(env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None

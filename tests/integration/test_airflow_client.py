@@ -76,7 +76,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[Gateway]:
-    settings = Settings(home=tmp_path, fernet_key=Fernet.generate_key().decode())
+    # An operator-set admin password needs no change at first login (the manual's default does).
+    settings = Settings(
+        home=tmp_path, fernet_key=Fernet.generate_key().decode(), admin_password="couture@123"
+    )
     port = _free_port()
     ready: list[Gateway] = []
     loop = asyncio.new_event_loop()

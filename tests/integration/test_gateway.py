@@ -205,7 +205,10 @@ def signing_key_pem(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 @pytest.fixture
 async def harness(tmp_path: Path, signing_key_pem: bytes) -> AsyncIterator[Harness]:
-    settings = Settings(home=tmp_path, fernet_key=Fernet.generate_key().decode())
+    # An operator-set admin password needs no change at first login (the manual's default does).
+    settings = Settings(
+        home=tmp_path, fernet_key=Fernet.generate_key().decode(), admin_password="couture@123"
+    )
     (tmp_path / "data").mkdir()
     signing_key_path(tmp_path).write_bytes(signing_key_pem)
     log = SqliteEventLog(tmp_path / "data" / "events.db", sync="normal")

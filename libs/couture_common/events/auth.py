@@ -6,6 +6,7 @@ audit record names what was touched, never a value that was written.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from couture_common.events._base import Event, event_type
@@ -28,6 +29,8 @@ class UserCreated(_UserEvent, frozen=True, kw_only=True):
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    #: The user must set a new password before anything else (the seeded superadmin's default).
+    password_change_required: bool = False
 
 
 @event_type("user.password_changed", topic=AUTH)
@@ -53,6 +56,18 @@ class UserDeactivated(_UserEvent, frozen=True, kw_only=True):
 @event_type("user.reactivated", topic=AUTH)
 class UserReactivated(_UserEvent, frozen=True, kw_only=True):
     pass
+
+
+@event_type("token.revoked", topic=AUTH)
+class TokenRevoked(Event, frozen=True, kw_only=True):
+    """An access token ended before its time (logout); ``token_id`` is its ``jti``."""
+
+    token_id: str
+    username: str
+    expires_at: datetime
+
+    def partition_key(self) -> str:
+        return f"token:{self.token_id}"
 
 
 class _RoleEvent(Event, frozen=True, kw_only=True):

@@ -1,12 +1,13 @@
 """Couture auth: users as events on the ``auth`` topic, argon2 passwords, RS256 access tokens."""
 
-from couture_auth.service import AuthenticationFailed, AuthService
+from couture_auth.service import AuthenticationFailed, AuthService, LoginThrottled
 from couture_auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer, TokenVerifier
 
 __all__ = [
     "AuthService",
     "AuthenticationFailed",
     "InvalidTokenError",
+    "LoginThrottled",
     "TokenClaims",
     "TokenIssuer",
     "TokenVerifier",

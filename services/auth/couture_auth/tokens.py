@@ -16,6 +16,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from couture_common.ids import uuid7
+
 ALGORITHM = "RS256"
 ISSUER = "couture"
 DEFAULT_TTL = timedelta(hours=24)
@@ -31,6 +33,8 @@ class TokenClaims:
     roles: tuple[str, ...]
     issued_at: datetime
     expires_at: datetime
+    #: The ``jti`` a logout revokes; None for tokens issued before tokens carried one.
+    token_id: str | None = None
 
 
 def load_or_create_signing_key(path: Path) -> RSAKey:
@@ -63,6 +67,7 @@ class TokenIssuer:
             "iat": issued,
             "nbf": issued,
             "exp": issued + int(self._ttl.total_seconds()),
+            "jti": str(uuid7()),
         }
         return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, self._key, algorithms=[ALGORITHM])
 
@@ -97,4 +102,5 @@ class TokenVerifier:
             roles=tuple(roles),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), tz),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz),
+            token_id=str(claims["jti"]) if "jti" in claims else None,
         )

@@ -24,7 +24,7 @@ from couture_auth.domain.permissions import (
 from couture_common.clock import utcnow
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
-from couture_gateway.api.access import RULES, DagScope, Rule
+from couture_gateway.api.access import PASSWORD_CHANGE_ALLOWED, RULES, DagScope, Rule
 from couture_gateway.api.writes import EventWriter
 from couture_gateway.readmodels.projector import Projector
 
@@ -130,6 +130,12 @@ async def authorize(request: Request, gateway: GatewayDep, claims: CurrentUser) 
     token. For a DAG endpoint the check is on the ``dag_id`` in the URL, and a body naming other
     DAGs is refused (400) rather than acted on unchecked.
     """
+    if await gateway.auth.is_revoked(claims):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Token revoked (logged out)",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     principal = await gateway.auth.principal(claims.subject)
     if principal is None:
         raise HTTPException(
@@ -139,6 +145,11 @@ async def authorize(request: Request, gateway: GatewayDep, claims: CurrentUser) 
         )
     request.state.principal = principal
     name = getattr(request.scope.get("route"), "name", None)
+    if principal.password_change_required and name not in PASSWORD_CHANGE_ALLOWED:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "Password change required: set a new one with POST /api/couture/users/me/password",
+        )
     rule = RULES.get(name or "")
     if rule is None:
         if not principal.has_every_permission:

@@ -157,6 +157,8 @@ class Principal:
 
     username: str
     roles: tuple[Role, ...]
+    #: Until they set a new password, the user may do nothing else.
+    password_change_required: bool = False
 
     def grants(self, action: str, resource: str) -> bool:
         return any(role.grants(action, resource) for role in self.roles)

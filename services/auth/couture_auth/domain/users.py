@@ -16,6 +16,7 @@ from couture_common.events import (
     Event,
     RoleDeleted,
     RoleSet,
+    TokenRevoked,
     UserCreated,
     UserDeactivated,
     UserEdited,
@@ -37,12 +38,15 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     first_name: str | None = None
     last_name: str | None = None
     active: bool = True
+    password_change_required: bool = False
 
 
 class UserDirectory(msgspec.Struct, frozen=True):
     users: Mapping[str, User] = msgspec.field(default_factory=lambda: MappingProxyType({}))
     #: Custom roles by name; the built-in ones are in ``permissions.BUILTIN_ROLES``.
     custom_roles: Mapping[str, Role] = msgspec.field(default_factory=lambda: MappingProxyType({}))
+    #: Ids (``jti``) of tokens revoked by a logout.
+    revoked_tokens: frozenset[str] = frozenset()
 
     def get(self, username: str) -> User | None:
         return self.users.get(username)
@@ -65,7 +69,8 @@ class UserDirectory(msgspec.Struct, frozen=True):
         user = self.users.get(username)
         if user is None or not user.active:
             return None
-        return Principal(username, tuple(r for name in user.roles if (r := self.role(name)) is not None))
+        roles = tuple(r for name in user.roles if (r := self.role(name)) is not None)
+        return Principal(username, roles, password_change_required=user.password_change_required)
 
 
 def apply(directory: UserDirectory, event: Event) -> UserDirectory:
@@ -79,8 +84,11 @@ def apply(directory: UserDirectory, event: Event) -> UserDirectory:
             email=event.email,
             first_name=event.first_name,
             last_name=event.last_name,
+            password_change_required=event.password_change_required,
         )
         return _with_user(directory, user)
+    if isinstance(event, TokenRevoked):
+        return msgspec.structs.replace(directory, revoked_tokens=directory.revoked_tokens | {event.token_id})
     if isinstance(event, RoleSet):
         if event.name in BUILTIN_ROLES:
             return directory
@@ -96,7 +104,10 @@ def apply(directory: UserDirectory, event: Event) -> UserDirectory:
     if known is None:
         return directory
     if isinstance(event, UserPasswordChanged):
-        return _with_user(directory, msgspec.structs.replace(known, password_hash=event.password_hash))
+        changed = msgspec.structs.replace(
+            known, password_hash=event.password_hash, password_change_required=False
+        )
+        return _with_user(directory, changed)
     if isinstance(event, UserEdited):
         edited = msgspec.structs.replace(
             known,
@@ -117,16 +128,26 @@ def fold(events: Iterable[Event], directory: UserDirectory | None = None) -> Use
     return state
 
 
-def seed_events(directory: UserDirectory, *, password_hash: str) -> list[Event]:
+def seed_events(
+    directory: UserDirectory, *, password_hash: str, password_change_required: bool = False
+) -> list[Event]:
     """The events that create the superadmin on first start: none once any user exists."""
     if len(directory):
         return []
-    return [UserCreated(username=SUPERADMIN, password_hash=password_hash, roles=(ADMIN_ROLE,))]
+    created = UserCreated(
+        username=SUPERADMIN,
+        password_hash=password_hash,
+        roles=(ADMIN_ROLE,),
+        password_change_required=password_change_required,
+    )
+    return [created]
 
 
 def _with_user(directory: UserDirectory, user: User) -> UserDirectory:
-    return UserDirectory(MappingProxyType({**directory.users, user.username: user}), directory.custom_roles)
+    return msgspec.structs.replace(
+        directory, users=MappingProxyType({**directory.users, user.username: user})
+    )
 
 
 def _with_roles(directory: UserDirectory, roles: Mapping[str, Role]) -> UserDirectory:
-    return UserDirectory(directory.users, MappingProxyType(dict(roles)))
+    return msgspec.structs.replace(directory, custom_roles=MappingProxyType(dict(roles)))

@@ -127,7 +127,11 @@ RULES: dict[str, Rule] = {
     # The signed-in user's own account
     "get_me": SIGNED_IN,
     "change_my_password": SIGNED_IN,
+    "logout": SIGNED_IN,
 }
+
+#: What a user who must change their password may still do.
+PASSWORD_CHANGE_ALLOWED = frozenset({"get_me", "change_my_password", "logout"})
 
 
 def only_readable(column: ColumnElement[Any], readable: frozenset[str] | None) -> list[ColumnElement[bool]]:

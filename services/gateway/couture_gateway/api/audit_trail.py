@@ -142,6 +142,10 @@ class AuditTrail:
         ):
             await self._app(scope, receive, send)
             return
+        client = scope.get("client")
+        address = source_ip(client[0] if client else None, _header(scope, b"x-forwarded-for"), self._trusted)
+        # The login route throttles by address; it reads the one worked out here.
+        scope.setdefault("state", {})["source_ip"] = address
         given = next(iter(_header(scope, REQUEST_ID_HEADER.encode())), "")
         request_id = given if _REQUEST_ID.match(given) else str(uuid7())
         body = bytearray()
@@ -157,7 +161,7 @@ class AuditTrail:
             nonlocal recorded
             if message["type"] == "http.response.start" and not recorded:
                 recorded = True
-                await self._record(scope, int(message["status"]), bytes(body), request_id)
+                await self._record(scope, int(message["status"]), bytes(body), request_id, address)
                 headers = [*message.get("headers", []), (REQUEST_ID_HEADER.encode(), request_id.encode())]
                 message = {**message, "headers": headers}
             await send(message)
@@ -166,10 +170,12 @@ class AuditTrail:
             await self._app(scope, receive_and_keep, record_then_send)
         except Exception:
             if not recorded:
-                await self._record(scope, 500, bytes(body), request_id)
+                await self._record(scope, 500, bytes(body), request_id, address)
             raise
 
-    async def _record(self, scope: Scope, status_code: int, body: bytes, request_id: str) -> None:
+    async def _record(
+        self, scope: Scope, status_code: int, body: bytes, request_id: str, address: str | None
+    ) -> None:
         route = scope.get("route")
         name = getattr(route, "name", None)
         if name and (name.startswith("get_") or name.endswith("_dry_run")):
@@ -181,7 +187,6 @@ class AuditTrail:
         if username is not None:
             username = username[:_MAX_FIELD]
         dag_id, target = (None, None) if login else describe_target(scope.get("path_params", {}), body)
-        client = scope.get("client")
         event = AuditRecorded(
             username=username,
             action=LOGIN_ACTION if login else (name or "unmatched"),
@@ -189,9 +194,7 @@ class AuditTrail:
             path=scope.get("path", "")[:2000],
             dag_id=dag_id,
             target=target[:2000] if target else None,
-            source_ip=source_ip(
-                client[0] if client else None, _header(scope, b"x-forwarded-for"), self._trusted
-            ),
+            source_ip=address,
             outcome=outcome_for(status_code, login=login),
             status_code=status_code,
             request_id=request_id,

@@ -33,9 +33,16 @@ async def get_me(user: CurrentUser, auth: AuthDep) -> UserResponse:
     responses={400: {"model": HTTPExceptionResponse}},
 )
 async def change_my_password(body: PasswordChangeBody, user: CurrentUser, auth: AuthDep) -> Response:
-    """Reset my password. Tokens issued before stay valid until they expire."""
+    """Reset my password. Tokens issued before stay valid until they expire or log out."""
     try:
         await auth.change_password(user.subject, body.current_password, body.new_password)
     except AuthenticationFailed:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "current_password is wrong") from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/users/me/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(user: CurrentUser, auth: AuthDep) -> Response:
+    """Revoke the token this request carries; every gateway refuses it from now on."""
+    await auth.logout(user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from math import ceil
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from couture_auth import AuthenticationFailed
+from couture_auth import AuthenticationFailed, LoginThrottled
 from couture_common.clock import utcnow
 from couture_gateway.deps import AuthDep
 from couture_gateway.schemas.auth import LoginBody, LoginResponse
@@ -23,7 +24,7 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 @router.post(
     "/auth/token",
     status_code=status.HTTP_201_CREATED,
-    responses={401: {"model": HTTPExceptionResponse}},
+    responses={401: {"model": HTTPExceptionResponse}, 429: {"model": HTTPExceptionResponse}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -39,8 +40,18 @@ async def create_token(request: Request, auth: AuthDep) -> LoginResponse:
     body = await _login_body(request)
     # Who tried to log in, for the audit trail (``api.audit_trail``).
     request.state.login_username = body.username
+    now = utcnow()
     try:
-        token = await auth.login(body.username, body.password, now=utcnow())
+        token = await auth.login(
+            body.username, body.password, now=now, source_ip=getattr(request.state, "source_ip", None)
+        )
+    except LoginThrottled as throttled:
+        wait = max(1, ceil((throttled.retry_at - now).total_seconds()))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"Too many failed logins; try again in {wait} seconds",
+            headers={"Retry-After": str(wait)},
+        ) from None
     except AuthenticationFailed:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid username or password") from None
     return LoginResponse(access_token=token)
