@@ -14,6 +14,9 @@ import { DagsList } from "./pages/DagsList";
 import { ManageDags } from "./pages/developer/ManageDags";
 import { Login } from "./pages/Login";
 import { NotBuilt } from "./pages/NotBuilt";
+import { ResetPassword } from "./pages/account/ResetPassword";
+import { Roles } from "./pages/security/Roles";
+import { Users } from "./pages/security/Users";
 import { SessionProvider, useSession } from "./session";
 import "./styles.css";
 
@@ -31,9 +34,15 @@ function Needs({ action, children }: { action: Action; children: ReactElement })
 }
 
 function App() {
-  const { token } = useSession();
+  const { token, mustChangePassword } = useSession();
   const location = useLocation();
   if (!token) return <Login key={location.key} />;
+  if (mustChangePassword)
+    return (
+      <div className="login-page">
+        <ResetPassword forced />
+      </div>
+    );
   return (
     <Routes>
       <Route element={<Layout />}>
@@ -51,7 +60,10 @@ function App() {
         <Route path="/admin/*" element={<Needs action="admin"><NotBuilt /></Needs>} />
         <Route path="/developer/dags" element={<Needs action="develop"><ManageDags /></Needs>} />
         <Route path="/developer/*" element={<Needs action="develop"><NotBuilt /></Needs>} />
+        <Route path="/security/users" element={<Needs action="security"><Users /></Needs>} />
+        <Route path="/security/roles" element={<Needs action="security"><Roles /></Needs>} />
         <Route path="/security/*" element={<Needs action="security"><NotBuilt /></Needs>} />
+        <Route path="/account/password" element={<ResetPassword />} />
         <Route path="*" element={<NotBuilt />} />
       </Route>
     </Routes>

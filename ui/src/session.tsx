@@ -16,6 +16,9 @@ interface Session {
   claims: Claims | null;
   login: (username: string, password: string) => Promise<void>;
   logout: () => void;
+  /** The gateway refuses everything until this user sets a new password. */
+  mustChangePassword: boolean;
+  passwordChanged: () => void;
   allowed: (action: Action) => boolean;
   timeZone: string;
   setTimeZone: (tz: string) => void;
@@ -42,17 +45,27 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const [timeZone, setTz] = useState(() => localStorage.getItem(TZ_KEY) ?? UTC);
   const [theme, setThemeState] = useState<Theme>(initialTheme);
 
-  const logout = useCallback(() => {
+  const [mustChangePassword, setMustChangePassword] = useState(false);
+
+  const forget = useCallback(() => {
     sessionStorage.removeItem(TOKEN_KEY);
     setToken(null);
+    setMustChangePassword(false);
   }, []);
 
+  const logout = useCallback(() => {
+    // Revoke the token on the server too, so a copy of it stops working; sign out here regardless.
+    void request("POST", "/api/couture/users/me/logout").catch(() => undefined);
+    forget();
+  }, [forget]);
+
   // Configured during render so the first requests of child effects already carry the token.
-  configureApi(() => token, logout);
+  configureApi({ token: () => token, unauthorised: forget, passwordChangeRequired: () => setMustChangePassword(true) });
 
   const login = useCallback(async (username: string, password: string) => {
     const answer = await request<{ access_token: string }>("POST", "/auth/token", { username, password });
     sessionStorage.setItem(TOKEN_KEY, answer.access_token);
+    setMustChangePassword(false);
     setToken(answer.access_token);
   }, []);
 
@@ -60,13 +73,30 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
+  // Roles can change after the token was issued (the server checks them per request): ask for them.
+  const [roles, setRoles] = useState<string[] | null>(null);
+  useEffect(() => {
+    setRoles(null);
+    if (!token) return;
+    let cancelled = false;
+    request<{ roles: string[] }>("GET", "/api/couture/users/me")
+      .then((me) => !cancelled && setRoles(me.roles))
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+  }, [token]);
+
   const value = useMemo<Session>(() => {
-    const claims = token ? readClaims(token) : null;
+    const read = token ? readClaims(token) : null;
+    const claims = read && roles ? { ...read, roles } : read;
     return {
       token,
       claims,
       login,
       logout,
+      mustChangePassword,
+      passwordChanged: () => setMustChangePassword(false),
       allowed: (action) => can(claims?.roles ?? [], action),
       timeZone,
       setTimeZone: (tz) => {
@@ -79,7 +109,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         setThemeState(next);
       },
     };
-  }, [token, login, logout, timeZone, theme]);
+  }, [token, roles, login, logout, mustChangePassword, timeZone, theme]);
 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

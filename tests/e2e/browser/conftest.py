@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +40,15 @@ def _missing_prerequisite() -> str | None:
     return None
 
 
-@pytest.fixture
-def ui_standalone(tmp_path: Path) -> Iterator[Standalone]:
+@contextmanager
+def serving_ui(home: Path, *, unset_env: tuple[str, ...] = ()) -> Iterator[Standalone]:
+    """A started ``couture standalone`` on ``home`` that serves the UI, stopped on exit."""
     missing = _missing_prerequisite()
     if missing:
         pytest.skip(missing)
-    server = Standalone(tmp_path / "home")
+    server = Standalone(home)
+    for name in unset_env:
+        server.env.pop(name, None)
     server.home.mkdir()
     server.start()
     try:
@@ -57,6 +61,12 @@ def ui_standalone(tmp_path: Path) -> Iterator[Standalone]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def ui_standalone(tmp_path: Path) -> Iterator[Standalone]:
+    with serving_ui(tmp_path / "home") as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""An admin manages variables, connections, pools and DAG files from the browser."""
+"""An admin manages variables, connections, pools, DAG files and users from the browser; the user
+they add signs in with their role's menus and resets their password."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from tests.e2e.browser.conftest import Scenario
 from tests.e2e.standalone import FIXTURE_DAGS, Standalone
 
 
-def test_admin_manages_variables_connections_pools_and_dag_files(
+def test_admin_manages_variables_connections_pools_dag_files_and_users(
     ui_standalone: Standalone, scenario: Scenario, tmp_path: Path
 ) -> None:
     upload = tmp_path / "branching.py"
@@ -25,7 +26,10 @@ def test_admin_manages_variables_connections_pools_and_dag_files(
     assert "+# reviewed in the browser" in seen["editDiff"]
     assert '+with DAG("from_browser"' in seen["newDiff"]
     assert "not available in this version" in seen["notBuiltText"]
-    assert not seen["consoleErrors"]
+    assert seen["roles"] == ["Admin", "Op", "User", "Viewer", "Public", "Developer"]
+    assert seen["opMenus"] == ["Browse", "Admin"]
+    assert seen["consoleErrors"] == []
+    assert seen["failedRequests"] == []
 
     with ui_standalone.client() as client:
         warehouse = client.get("/api/v2/connections/warehouse").json()

@@ -64,7 +64,8 @@ def test_user_turns_on_triggers_watches_reads_log_and_clears(
     assert "greeting is hello from the browser" in seen["logText"]
     assert seen["afterClearStates"] == dict.fromkeys(TASKS, "success")
     assert seen["markedFailed"] == "failed"
-    assert not seen["consoleErrors"]
+    assert seen["consoleErrors"] == []
+    assert seen["failedRequests"] == []
 
     with ui_standalone.client() as client:
         assert client.get("/api/v2/dags/ui_tour").json()["is_paused"] is False

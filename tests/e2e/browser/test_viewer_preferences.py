@@ -52,4 +52,5 @@ def test_viewer_has_no_trigger_or_task_actions_and_sees_times_in_their_timezone(
     assert seen["startedIso"] == run["start_date"]
     assert seen["startedShown"] == started.strftime("%Y-%m-%d %H:%M:%S")
     assert seen["signedOutAfterReload"]
-    assert not seen["consoleErrors"]
+    assert seen["consoleErrors"] == []
+    assert seen["failedRequests"] == []

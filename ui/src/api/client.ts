@@ -9,15 +9,21 @@ export class ApiError extends Error {
   }
 }
 
-type TokenSource = () => string | null;
-type OnUnauthorised = () => void;
+/** How the gateway refuses every call but the password change while one is required. */
+export const PASSWORD_CHANGE_REQUIRED = "Password change required";
 
-let tokenSource: TokenSource = () => null;
-let onUnauthorised: OnUnauthorised = () => undefined;
+interface ApiHooks {
+  token: () => string | null;
+  /** The token is no longer accepted (expired, revoked, user gone). */
+  unauthorised: () => void;
+  /** The user must set a new password before anything else. */
+  passwordChangeRequired: () => void;
+}
 
-export function configureApi(source: TokenSource, unauthorised: OnUnauthorised): void {
-  tokenSource = source;
-  onUnauthorised = unauthorised;
+let hooks: ApiHooks = { token: () => null, unauthorised: () => undefined, passwordChangeRequired: () => undefined };
+
+export function configureApi(next: ApiHooks): void {
+  hooks = next;
 }
 
 /** FastAPI answers errors as {"detail": "..."} or {"detail": [{"loc": [...], "msg": "..."}]}. */
@@ -36,7 +42,7 @@ function describeError(body: unknown, fallback: string): string {
 
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  const token = tokenSource();
+  const token = hooks.token();
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload: BodyInit | undefined;
   if (body instanceof FormData) payload = body;
@@ -45,11 +51,15 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     payload = JSON.stringify(body);
   }
   const answer = await fetch(path, { method, headers, body: payload });
-  if (answer.status === 401 && token) onUnauthorised();
+  if (answer.status === 401 && token) hooks.unauthorised();
   if (answer.status === 204) return undefined as T;
   const text = await answer.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
-  if (!answer.ok) throw new ApiError(answer.status, describeError(parsed, `${answer.status} ${answer.statusText}`));
+  if (!answer.ok) {
+    const message = describeError(parsed, `${answer.status} ${answer.statusText}`);
+    if (answer.status === 403 && message.startsWith(PASSWORD_CHANGE_REQUIRED)) hooks.passwordChangeRequired();
+    throw new ApiError(answer.status, message);
+  }
   return parsed as T;
 }
 

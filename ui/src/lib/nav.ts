@@ -54,7 +54,7 @@ export const NAV: NavSection[] = [
   {
     label: "Security",
     needs: "security",
-    items: [item("List Users", "/security/users"), item("List Roles", "/security/roles")],
+    items: [item("List Users", "/security/users", true), item("List Roles", "/security/roles", true)],
   },
 ];
 

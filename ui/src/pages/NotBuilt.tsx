@@ -5,11 +5,11 @@ import { NAV } from "../lib/nav";
 export function NotBuilt() {
   const { pathname } = useLocation();
   const entry = NAV.flatMap((s) => s.items.map((i) => ({ ...i, section: s.label }))).find((i) => i.path === pathname);
-  const title = entry ? `${entry.section} › ${entry.label}` : pathname === "/account/password" ? "Reset my password" : "Page not found";
+  const title = entry ? `${entry.section} › ${entry.label}` : "Page not found";
   return (
     <section className="card not-built">
       <h1>{title}</h1>
-      <p>{entry || pathname === "/account/password" ? "This page is not available in this version of Couture yet." : `Nothing lives at ${pathname}.`}</p>
+      <p>{entry ? "This page is not available in this version of Couture yet." : `Nothing lives at ${pathname}.`}</p>
     </section>
   );
 }

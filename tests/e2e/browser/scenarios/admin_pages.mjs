@@ -106,4 +106,37 @@ await withPage(async (page, result) => {
   await page.goto(`${BASE_URL}/browse/dag-runs`);
   await page.getByRole("heading", { name: "DAG Runs" }).waitFor();
   result.steps.push("reload on a client-side route");
+
+  await openMenu(page, "Security", "List Users");
+  await page.getByRole("button", { name: "+ Add user" }).click();
+  dialog = page.getByRole("dialog");
+  await fill(dialog, "Username", "olga");
+  await fill(dialog, "Password", "first-pass-1");
+  await dialog.getByRole("checkbox", { name: "Viewer", exact: true }).uncheck();
+  await dialog.getByRole("checkbox", { name: "Op", exact: true }).check();
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("cell", { name: "olga" }).waitFor();
+  await shot(page, "users");
+  await openMenu(page, "Security", "List Roles");
+  await page.getByRole("cell", { name: "Developer", exact: true }).waitFor();
+  result.roles = await page.$$eval("tbody tr", (rows) => rows.map((r) => r.cells[0].textContent));
+  await shot(page, "roles");
+  result.steps.push("security");
+
+  // The new Op signs in, sees Admin but not Developer or Security, and resets her password.
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await login(page, "olga", "first-pass-1");
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("link", { name: "Reset my password" }).click();
+  await page.getByLabel("Current password").fill("first-pass-1");
+  await page.getByLabel("New password", { exact: true }).fill("second-pass-2");
+  await page.getByLabel("Repeat new password").fill("second-pass-2");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await page.getByRole("status").waitFor();
+  result.opMenus = await page.$$eval(".topbar .menu-button:not([aria-label])", (buttons) => buttons.map((b) => b.textContent.replace(" ▾", "")));
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await login(page, "olga", "second-pass-2");
+  result.steps.push("password reset");
 });

@@ -30,10 +30,20 @@ export async function withPage(run) {
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   page.setDefaultTimeout(30_000);
+  // Script errors and refused API calls, kept apart: a test may expect some refusals.
   const consoleErrors = [];
-  page.on("console", (msg) => msg.type() === "error" && consoleErrors.push(msg.text()));
+  const failedRequests = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) consoleErrors.push(msg.text());
+  });
   page.on("pageerror", (err) => consoleErrors.push(String(err)));
-  const result = { steps: [], consoleErrors };
+  page.on("response", (response) => {
+    if (response.status() >= 400) {
+      const url = new URL(response.url());
+      failedRequests.push(`${response.request().method()} ${url.pathname} ${response.status()}`);
+    }
+  });
+  const result = { steps: [], consoleErrors, failedRequests };
   try {
     await run(page, result);
     process.stdout.write(JSON.stringify(result));
