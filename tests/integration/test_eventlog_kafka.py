@@ -109,17 +109,37 @@ async def test_namespaces_keep_deployments_on_one_cluster_apart(kafka_bootstrap:
         assert await read_all(blue.consumer([RUN]), 1) == appended
 
 
-async def test_a_kafka_url_opens_a_log_on_the_broker(kafka_bootstrap: str, namespace: str) -> None:
-    log = open_event_log(f"kafka://{kafka_bootstrap}", topics={RUN: TOPICS[RUN]})
+async def test_a_kafka_url_opens_a_log_on_the_broker_in_its_namespace(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    log = open_event_log(f"kafka://{kafka_bootstrap}?namespace={namespace}", topics={RUN: TOPICS[RUN]})
+    assert isinstance(log, KafkaEventLog)
+    async with log:
+        appended = await log.append([xcom()])
 
-    assert isinstance(log, KafkaEventLog) and log.bootstrap == [kafka_bootstrap]
+    async with KafkaEventLog(kafka_bootstrap, topics={RUN: TOPICS[RUN]}, namespace=namespace) as same:
+        assert await read_all(same.consumer([RUN]), 1) == appended
+
+
+def test_a_kafka_url_may_name_several_brokers() -> None:
+    log = open_event_log("kafka://k1:9092,k2:9093", client_id="scheduler")
+
+    assert isinstance(log, KafkaEventLog) and log.bootstrap == ["k1:9092", "k2:9093"]
 
 
 @pytest.mark.parametrize(
-    "url", ["kafka://", "kafka://broker", "kafka://broker:port", "kafka://a:9092,,b:9092"]
+    ("url", "message"),
+    [
+        ("kafka://", "host:port"),
+        ("kafka://broker", "host:port"),
+        ("kafka://broker:port", "host:port"),
+        ("kafka://a:9092,,b:9092", "host:port"),
+        ("kafka://a:9092?namespace=has space", "namespace 'has space' may hold only"),
+        ("kafka://a:9092?prefix=x", r"unknown kafka URL options \['prefix'\]"),
+    ],
 )
-def test_kafka_urls_without_host_and_port_are_refused(url: str) -> None:
-    with pytest.raises(EventLogError, match="host:port"):
+def test_kafka_urls_that_cannot_be_served_are_explained(url: str, message: str) -> None:
+    with pytest.raises(EventLogError, match=message):
         open_event_log(url)
 
 

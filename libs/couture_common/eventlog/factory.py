@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -10,7 +11,7 @@ from couture_common.eventlog.port import EventLog, EventLogError
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.topics import TOPICS, TopicSpec
 
-_EXAMPLES = "sqlite:////abs/path/events.db or kafka://host:9092[,host:9092]"
+_EXAMPLES = "sqlite:////abs/path/events.db or kafka://host:9092[,host:9092][?namespace=NAME]"
 
 
 def open_event_log(
@@ -18,12 +19,15 @@ def open_event_log(
     *,
     sync: Literal["full", "normal"] = "full",
     topics: Mapping[str, TopicSpec] = TOPICS,
+    client_id: str = "couture",
 ) -> EventLog:
     """The log ``url`` names, not yet started (``await log.start()``).
 
     ``sqlite:///`` is followed by an absolute path (``sqlite:////home/me/events.db`` or
     ``sqlite:///home/me/events.db``); the file's folder is created. ``sync`` applies to SQLite.
-    ``kafka://`` is followed by the bootstrap servers, ``host:port[,host:port]``.
+    ``kafka://`` is followed by the bootstrap servers, ``host:port[,host:port]``, and optionally
+    ``?namespace=NAME``, a prefix of the topic names and group ids on the cluster, so several
+    deployments share one; ``client_id`` names this process to the brokers (Kafka only).
     """
     scheme, separator, rest = url.partition("://")
     if not separator:
@@ -45,6 +49,14 @@ def open_event_log(
         # Imported here: the standalone product never loads the Kafka client.
         from couture_common.eventlog.kafka import KafkaEventLog
 
-        return KafkaEventLog(rest, topics=topics)
+        servers, _, query = rest.partition("?")
+        options = urllib.parse.parse_qs(query, keep_blank_values=True)
+        unknown = sorted(set(options) - {"namespace"})
+        if unknown:
+            raise EventLogError(
+                f"COUTURE_EVENT_LOG: unknown kafka URL options {unknown}; known: ['namespace']"
+            )
+        namespace = options.get("namespace", [""])[-1]
+        return KafkaEventLog(servers, topics=topics, client_id=client_id, namespace=namespace)
     # Only the scheme is echoed: the rest of a URL may carry credentials.
     raise EventLogError(f"COUTURE_EVENT_LOG has the unsupported scheme {scheme!r}; use {_EXAMPLES}")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -51,6 +52,8 @@ _HEARTBEAT_MS = 500
 _SESSION_TIMEOUT_MS = 10_000
 #: A broker holds an empty fetch this long; an append wakes it at once.
 _FETCH_WAIT_MS = 500
+#: What Kafka allows in a topic name (at most 249 characters).
+_KAFKA_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
 
 class KafkaEventLog:
@@ -71,6 +74,11 @@ class KafkaEventLog:
         if not servers or not all(_is_host_port(server) for server in servers):
             raise EventLogError(
                 f"the Kafka bootstrap servers must be host:port[,host:port], not {bootstrap!r}"
+            )
+        if not _KAFKA_NAME.fullmatch(namespace + "x"):
+            raise EventLogError(
+                f"namespace {namespace!r} may hold only letters, digits, '.', '_' and '-' "
+                "(it prefixes Kafka topic names)"
             )
         for name, spec in topics.items():
             if spec.name != name:
