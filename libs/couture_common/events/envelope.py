@@ -11,6 +11,7 @@ import msgspec
 from couture_common.clock import utcnow
 from couture_common.events._base import Event, event_class, upcast
 from couture_common.ids import new_id
+from couture_common.tracing import current_trace_headers
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +48,10 @@ def envelope(
     trace: Mapping[str, str] | None = None,
     id: str | None = None,
 ) -> Envelope:
+    """Wrap ``payload``; without an explicit ``trace`` the active OpenTelemetry span's context is
+    carried, so events made inside a request or a try join its trace."""
+    if trace is None:
+        trace = current_trace_headers()
     return Envelope(
         id=id or new_id(),
         type=payload.TYPE,

@@ -25,6 +25,7 @@ from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
 from couture_common.events import ExecuteTask, KillTask, TaskHeartbeat, envelope
 from couture_common.settings import Settings
 from couture_common.topics import CONFIG, CONTROL, RUN, TASK_QUEUE
+from couture_common.tracing import continued_span
 from couture_executor.adapters.dag_files import DagFileStore
 from couture_executor.adapters.zygote.client import Zygote
 from couture_executor.domain.commits import CommitTracker
@@ -216,7 +217,17 @@ class ExecutorService:
                 self._run_view.record_finished(key)
                 await acknowledge()
                 return
-            await self._runner.run(command, started=acknowledge)
+            attributes: dict[str, str | int] = {
+                "dag_id": command.dag_id,
+                "run_id": command.run_id,
+                "task_id": command.task_id,
+                "try_number": command.try_number,
+            }
+            # The try's events (started, XComs, finished) carry this span: it joins the run's trace.
+            with continued_span(
+                f"execute {command.dag_id}.{command.task_id}", record.envelope.trace, attributes=attributes
+            ):
+                await self._runner.run(command, started=acknowledge)
         finally:
             self._claimed.discard(key)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from couture_auth import AuthService
+from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
 from couture_gateway.api.audit_trail import AuditTrail
@@ -35,6 +37,7 @@ from couture_gateway.api.routes import (
 )
 from couture_gateway.deps import Gateway, authorize
 from couture_gateway.readmodels.projector import Projector
+from couture_gateway.tracing import TracingMiddleware
 
 API_V2 = "/api/v2"
 API_COUTURE = "/api/couture"
@@ -90,7 +93,12 @@ def create_app(
     up to ``projection_timeout`` seconds for it to apply their events before answering.
     """
     auth_service = auth_service or AuthService(
-        log, home=settings.home, admin_password=settings.admin_password
+        log,
+        home=settings.home,
+        admin_password=settings.admin_password,
+        ldap=ldap_settings_from_env(os.environ),
+        ldap_bind_password=os.environ.get(BIND_PASSWORD_ENV, ""),
+        secret_box=settings.secret_box,
     )
 
     @asynccontextmanager
@@ -110,6 +118,7 @@ def create_app(
         # Airflow's operation ids are the route names (get_dags, trigger_dag_run...).
         generate_unique_id_function=lambda route: route.name,
     )
+    app.add_middleware(TracingMiddleware)
     app.state.gateway = Gateway(
         log=log,
         engine=engine,
