@@ -9,15 +9,20 @@
 * Envelope metadata travels in headers (``_kafka_codec``); the value is the encoded payload.
 * Group consumers are Kafka consumer groups: partitions are spread and rebalanced by the broker,
   offsets are committed to Kafka. A consumer without a group assigns itself every partition and
-  reads from offset 0.
+  reads from offset 0. Consumers read committed data only (``read_committed``).
+* During a rebalance a member that has not yet noticed it lost a partition may still read it
+  while its new owner starts: ownership of a key is exclusive only between rebalances, so what a
+  member does with an event must be safe to do twice.
 * ``namespace`` prefixes topic names and group ids on the cluster, so several deployments (or
   test runs) share one cluster; the port's callers always use the plain names.
 
 What this adapter does not promise that SQLite does: a batch spanning several partitions is
 written by one producer, in order and without duplicates, but a broker failure in the middle of
 it can leave some partitions written and others not (the call then raises). Kafka transactions
-would make it all-or-nothing, but their commit markers take offsets, which breaks the port's
-"offsets grow by one" promise that readers waiting for an end offset rely on.
+would make it all-or-nothing, but each commit writes a marker that takes an offset in every
+partition it touched, and the records become visible to ``read_committed`` readers a moment
+after the commit returns: both break the port's promises (offsets grow by one; appended events
+are visible once ``append`` returns) that readers waiting for ``end_offsets`` rely on.
 """
 
 from __future__ import annotations
@@ -52,6 +57,9 @@ _HEARTBEAT_MS = 500
 _SESSION_TIMEOUT_MS = 10_000
 #: A broker holds an empty fetch this long; an append wakes it at once.
 _FETCH_WAIT_MS = 500
+#: Readers never see what a transactional producer (a stream processor's exactly-once output)
+#: aborted or has not committed yet; this adapter's own appends are visible once acknowledged.
+_ISOLATION = "read_committed"
 #: What Kafka allows in a topic name (at most 249 characters).
 _KAFKA_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
@@ -115,7 +123,9 @@ class KafkaEventLog:
                 max_batch_size=_MAX_BATCH_BYTES,
                 max_request_size=_MAX_BATCH_BYTES,
             )
-            offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self._client_id)
+            offsets = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap, client_id=self._client_id, isolation_level=_ISOLATION
+            )
             try:
                 await admin.start()
                 try:
@@ -219,6 +229,7 @@ class KafkaEventLog:
             heartbeat_interval_ms=_HEARTBEAT_MS,
             session_timeout_ms=_SESSION_TIMEOUT_MS,
             fetch_max_wait_ms=_FETCH_WAIT_MS,
+            isolation_level=_ISOLATION,
         )
 
     def _forget(self, consumer: KafkaConsumer) -> None:
