@@ -24,12 +24,8 @@ class TracingMiddleware:
             return
         carried = {k.decode(): v.decode() for k, v in scope["headers"] if k in _PROPAGATED}
         method = scope["method"]
-        with continued_span(
-            f"HTTP {method}",
-            carried,
-            kind=SpanKind.SERVER,
-            **{"http.method": method, "http.target": scope["path"]},
-        ) as span:
+        attributes = {"http.method": method, "http.target": scope["path"]}
+        with continued_span(f"HTTP {method}", carried, kind=SpanKind.SERVER, attributes=attributes) as span:
 
             async def send_with_status(message: Message) -> None:
                 if message["type"] == "http.response.start":
