@@ -15,6 +15,7 @@ from couture_cli.commands import (
     dags,
     fernet,
     projections,
+    services,
     standalone,
     tasks,
     users,
@@ -24,7 +25,7 @@ from couture_cli.errors import CliError
 from couture_common.eventlog.port import EventLogError
 from couture_common.settings import Settings
 
-GROUPS = (standalone, dags, tasks, variables, connections, users, projections, fernet)
+GROUPS = (standalone, services, dags, tasks, variables, connections, users, projections, fernet)
 
 
 def build_parser() -> argparse.ArgumentParser:

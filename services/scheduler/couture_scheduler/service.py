@@ -4,6 +4,14 @@ The loop keeps one invariant that makes live state equal replayed state: ``decid
 a state that is the fold of a prefix of the log. After appending its decisions the scheduler reads
 them back through its consumers before deciding again (read-your-writes through the log), instead
 of applying them locally out of log order.
+
+Scale-out: the ``run`` topic is keyed by dag_id and read in the consumer group ``scheduler``, so
+each scheduler owns the runs of the DAGs on the partitions the group assigns it. ``dag``,
+``config`` and ``heartbeat`` are folded whole by every scheduler. Whenever the assignment changes,
+the state is rebuilt: a fresh fold of the metadata topics and of the owned ``run`` partitions from
+offset 0, up to their end offsets, before the next decide. Rebalances are rare and the fold is fast,
+and a rebuilt state cannot hold leftovers of a partition another scheduler now decides for. With
+the SQLite log (one process) the only member owns every partition.
 """
 
 from __future__ import annotations
@@ -15,19 +23,32 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from couture_common.clock import utcnow
-from couture_common.eventlog.port import Consumer, EventLog, EventLogError, Record, TopicPartition
+from couture_common.eventlog.port import (
+    Consumer,
+    EventLog,
+    EventLogError,
+    Record,
+    TopicPartition,
+    partition_for,
+)
 from couture_common.events import envelope
-from couture_common.services.polling import MergedPoller
-from couture_common.topics import CONFIG, DAG, HEARTBEAT, RUN
+from couture_common.topics import CONFIG, DAG, HEARTBEAT, RUN, TOPICS
 from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
 
 logger = logging.getLogger(__name__)
 
 ACTOR = "service:scheduler"
+#: The consumer group whose members split the ``run`` partitions (the DAGs) between them.
+GROUP = "scheduler"
+
+_META_TOPICS = (DAG, CONFIG, HEARTBEAT)
+_FOLDED_TOPICS = frozenset({*_META_TOPICS, RUN})
+#: How long a replay poll waits for records it knows are there (Kafka fetches are asynchronous).
+_REPLAY_WAIT = 0.2
 
 
 class SchedulerService:
-    """Owns the runs of every DAG (one scheduler per deployment in standalone mode)."""
+    """Owns the runs of the DAGs on the ``run`` partitions its group assigns it (all, when alone)."""
 
     def __init__(
         self,
@@ -36,15 +57,33 @@ class SchedulerService:
         policy: SchedulerPolicy | None = None,
         tick: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        group: str = GROUP,
     ) -> None:
         self._log = log
         self._policy = policy or SchedulerPolicy()
         self._tick = tick
         self._clock = clock
+        self._group = group
         self.state = SchedulerState()
+        self._owned: frozenset[TopicPartition] = frozenset()
+        self._owned_partitions: frozenset[int] = frozenset()
         self._task: asyncio.Task[None] | None = None
         self._caught_up = asyncio.Event()
+        self._rebuilding = True
         self._folded = asyncio.Condition()
+
+    @property
+    def owned_partitions(self) -> frozenset[int]:
+        """The ``run`` partitions whose DAGs this scheduler decides for now."""
+        return self._owned_partitions
+
+    @property
+    def ready(self) -> bool:
+        """Running, with a state that has caught up with the log for the partitions it owns."""
+        return self._task is not None and not self._task.done() and not self._rebuilding
+
+    def owns(self, dag_id: str) -> bool:
+        return partition_for(dag_id, TOPICS[RUN].partitions) in self._owned_partitions
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scheduler")
@@ -72,6 +111,7 @@ class SchedulerService:
             await self._folded.wait_for(reached)
 
     async def stop(self) -> None:
+        """Stop deciding; an append under way completes first, so no decision is half-written."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,37 +127,77 @@ class SchedulerService:
                 # decide drains the state's to-do bookkeeping; after a failed append only a fresh
                 # fold of the log restores it, so rebuild rather than decide on a drifted state.
                 logger.exception("scheduler append failed; rebuilding state from the log")
+                self._rebuilding = True
                 self.state = SchedulerState()
                 await asyncio.sleep(self._tick)
 
     async def _fold_and_decide(self) -> None:
-        consumers: list[Consumer] = [
-            self._log.consumer([DAG, CONFIG, HEARTBEAT]),
-            self._log.consumer([RUN]),
-        ]
-        poller = MergedPoller(consumers)
+        meta = self._log.consumer(list(_META_TOPICS))
+        runs = self._log.consumer([RUN], group=self._group)
         try:
-            await self._replay(consumers)
-            self._caught_up.set()
+            while True:
+                await self._rebuild(meta, runs)
+                self._caught_up.set()
+                await self._follow(meta, runs)
+        finally:
+            for consumer in (meta, runs):
+                await consumer.close()
+
+    async def _rebuild(self, meta: Consumer, runs: Consumer) -> None:
+        """A fresh state: everything in the metadata topics and the owned run partitions now."""
+        self._rebuilding = True
+        while True:
+            owned = runs.assignment
+            self.state = SchedulerState()
+            self._owned = owned
+            self._owned_partitions = frozenset(tp.partition for tp in owned)
+            for consumer in (meta, runs):
+                for tp in consumer.assignment:
+                    consumer.seek(tp, 0)
+            ends = await self._end_offsets(meta.assignment | owned)
+            logger.info("scheduler owns run partitions %s; replaying", sorted(self._owned_partitions))
+            if await self._replay(meta, runs, ends):
+                self._rebuilding = False
+                return
+
+    async def _replay(self, meta: Consumer, runs: Consumer, ends: dict[TopicPartition, int]) -> bool:
+        """Fold up to ``ends``; False when the run assignment changed meanwhile."""
+        for consumer in (meta, runs):
+            while not all(consumer.position(tp) >= ends[tp] for tp in consumer.assignment if tp in ends):
+                records = await consumer.poll(5000, timeout=_REPLAY_WAIT)
+                if runs.assignment != self._owned:
+                    return False
+                await self._fold(records)
+        return runs.assignment == self._owned
+
+    async def _follow(self, meta: Consumer, runs: Consumer) -> None:
+        """Fold and decide until the group moves run partitions to or from this scheduler."""
+        consumers = [meta, runs]
+        polls = _Polls(consumers, wait=self._tick)
+        try:
             waiting_for: dict[TopicPartition, int] = {}
             while True:
-                records = await poller.poll(timeout=self._next_wakeup())
+                records = await polls.next(timeout=self._next_wakeup())
+                if runs.assignment != self._owned:
+                    # Polls in flight are let finish, not cancelled: a cancelled fetch could still
+                    # take records after the rebuild's seek. Their records are read again anyway.
+                    await polls.finish()
+                    return
                 await self._fold(records)
                 if any(_position(consumers, tp) < offset for tp, offset in waiting_for.items()):
                     continue
                 waiting_for = await self._decide_and_append()
         finally:
-            await poller.close()
-            for consumer in consumers:
-                await consumer.close()
+            polls.cancel()
 
-    async def _replay(self, consumers: list[Consumer]) -> None:
-        for consumer in consumers:
-            while True:
-                records = await consumer.poll(5000, timeout=0)
-                if not records:
-                    break
-                await self._fold(records)
+    async def _end_offsets(self, partitions: frozenset[TopicPartition]) -> dict[TopicPartition, int]:
+        ends: dict[TopicPartition, int] = {}
+        for topic in {tp.topic for tp in partitions}:
+            for partition, end in (await self._log.end_offsets(topic)).items():
+                tp = TopicPartition(topic, partition)
+                if tp in partitions:
+                    ends[tp] = end
+        return ends
 
     async def _fold(self, records: list[Record]) -> None:
         state = self.state
@@ -128,10 +208,16 @@ class SchedulerService:
                 self._folded.notify_all()
 
     async def _decide_and_append(self) -> dict[TopicPartition, int]:
-        events = decide(self.state, self._clock(), self._policy)
+        events = decide(self.state, self._clock(), self._policy, owns=self.owns)
         if not events:
             return {}
-        appended = await self._log.append([envelope(e, actor=ACTOR) for e in events])
+        appending = asyncio.ensure_future(self._log.append([envelope(e, actor=ACTOR) for e in events]))
+        try:
+            appended = await asyncio.shield(appending)
+        except asyncio.CancelledError:
+            # Stopping: the batch is written whole (or fails whole) before the service ends.
+            await asyncio.wait([appending])
+            raise
         waiting: dict[TopicPartition, int] = {}
         for record in appended:
             if record.topic in _FOLDED_TOPICS:
@@ -147,12 +233,49 @@ class SchedulerService:
         return min(self._tick, max(due, 0.0))
 
 
-_FOLDED_TOPICS = frozenset({DAG, CONFIG, HEARTBEAT, RUN})
-
-
 def _position(consumers: list[Consumer], tp: TopicPartition) -> int:
     """Where the consumer reading ``tp`` is; a partition nobody reads is never waited for."""
     for consumer in consumers:
         if tp in consumer.assignment:
             return consumer.position(tp)
     return 1 << 62
+
+
+class _Polls:
+    """Waits on several consumers at once, one poll in flight per consumer, none dropped.
+
+    Each poll is bounded by ``wait`` seconds, so the polls in flight can be let finish.
+    """
+
+    def __init__(self, consumers: Sequence[Consumer], *, wait: float) -> None:
+        self._consumers = list(consumers)
+        self._wait = wait
+        self._pending: dict[int, asyncio.Task[list[Record]]] = {}
+
+    async def next(self, timeout: float) -> list[Record]:
+        for index, consumer in enumerate(self._consumers):
+            if index not in self._pending:
+                self._pending[index] = asyncio.ensure_future(consumer.poll(2000, timeout=self._wait))
+        done, _ = await asyncio.wait(
+            self._pending.values(), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        records: list[Record] = []
+        for index in sorted(self._pending):
+            task = self._pending[index]
+            if task in done:
+                del self._pending[index]
+                records.extend(task.result())
+        return records
+
+    async def finish(self) -> None:
+        """Let the polls in flight end; what they read is dropped."""
+        if self._pending:
+            await asyncio.wait(self._pending.values())
+        pending, self._pending = self._pending, {}
+        for task in pending.values():
+            task.result()
+
+    def cancel(self) -> None:
+        for task in self._pending.values():
+            task.cancel()
+        self._pending.clear()

@@ -5,6 +5,9 @@ names (retries, SLAs, dagrun_timeout, liveness), are evaluated, so a call stays 
 thousands of runs; to know which, decide drains the state's attention bookkeeping (touched runs,
 due timers, pending kills).
 
+Scaled out, each scheduler folds only the ``run`` partitions it owns (so only those DAGs' runs are
+in its state) but every DAG; ``owns(dag_id)`` keeps it from creating runs of the other DAGs.
+
 The caller's contract: append the answer, fold it back, decide again. Folded back, nothing in an
 answer is decided again. If the append fails, rebuild the state from the log before the next
 decide: the fold re-derives everything decide drained.
@@ -13,6 +16,7 @@ decide: the fold re-derives everything decide drained.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -73,15 +77,29 @@ class _Candidate:
     pool: str
 
 
-def decide(state: SchedulerState, now: datetime, policy: SchedulerPolicy | None = None) -> list[Event]:
-    return _Decision(state, now, policy or SchedulerPolicy()).run()
+def decide(
+    state: SchedulerState,
+    now: datetime,
+    policy: SchedulerPolicy | None = None,
+    *,
+    owns: Callable[[str], bool] | None = None,
+) -> list[Event]:
+    """What to do next; with ``owns``, scheduled runs are created only for the DAGs it accepts."""
+    return _Decision(state, now, policy or SchedulerPolicy(), owns or _owns_all).run()
+
+
+def _owns_all(_dag_id: str) -> bool:
+    return True
 
 
 class _Decision:
-    def __init__(self, state: SchedulerState, now: datetime, policy: SchedulerPolicy) -> None:
+    def __init__(
+        self, state: SchedulerState, now: datetime, policy: SchedulerPolicy, owns: Callable[[str], bool]
+    ) -> None:
         self.state = state
         self.now = now
         self.policy = policy
+        self.owns = owns
         self.out: list[Event] = []
         self.candidates: list[_Candidate] = []
 
@@ -156,6 +174,8 @@ class _Decision:
         for dag in self.state.dags.values():
             plan = dag.plan
             if plan is None or dag.is_paused or not dag.is_active or dag.version is None:
+                continue
+            if not self.owns(dag.dag_id):
                 continue
             if dag.nothing_due_before is not None and self.now < dag.nothing_due_before:
                 continue
