@@ -11,6 +11,7 @@ from couture_common.events._base import (
 from couture_common.events.auth import (
     AuditOutcome,
     AuditRecorded,
+    LdapConfigSet,
     RoleDeleted,
     RoleSet,
     TokenRevoked,
@@ -84,6 +85,7 @@ __all__ = [
     "Event",
     "ExecuteTask",
     "KillTask",
+    "LdapConfigSet",
     "PoolDeleted",
     "PoolSet",
     "RoleDeleted",

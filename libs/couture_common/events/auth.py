@@ -70,6 +70,42 @@ class TokenRevoked(Event, frozen=True, kw_only=True):
         return f"token:{self.token_id}"
 
 
+@event_type("ldap_config.set", topic=AUTH)
+class LdapConfigSet(Event, frozen=True, kw_only=True):
+    """Admin → LDAP Configuration, as a whole; replaces the ``COUTURE_AUTH_*`` environment settings.
+
+    Fields are the manual's ``AUTH_LDAP_*`` options; ``encrypted_bind_password`` is a Fernet token.
+    """
+
+    auth_type: Literal["AUTH_DB", "AUTH_LDAP"]
+    server: str = ""
+    search: str = ""
+    uid_field: str = "uid"
+    bind_user: str = ""
+    encrypted_bind_password: str | None = None
+    allow_self_signed: bool = False
+    group_search: str = ""
+    use_tls: bool = False
+    firstname_field: str = "givenName"
+    lastname_field: str = "sn"
+    email_field: str = "mail"
+    user_registration: bool = False
+    user_registration_role: str = ""
+    tls_demand: bool = True
+    search_filter: str = ""
+    append_domain: str = ""
+    username_format: str = ""
+    tls_cacertdir: str = ""
+    tls_cacertfile: str = ""
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    #: Group DN → the roles its members get.
+    roles_mapping: dict[str, tuple[str, ...]] = {}
+
+    def partition_key(self) -> str:
+        return "ldap_config"
+
+
 class _RoleEvent(Event, frozen=True, kw_only=True):
     name: str
 

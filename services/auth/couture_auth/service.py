@@ -6,6 +6,8 @@ import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from couture_auth.adapters.ldap_directory import LdapAccount, LdapUnavailable, authenticate
+from couture_auth.domain.ldap import LDAP_PASSWORD_HASH, LdapSettings, mapped_roles, settings_from_event
 from couture_auth.domain.lockout import (
     LockoutPolicy,
     LoginThrottle,
@@ -24,7 +26,8 @@ from couture_auth.tokens import (
     load_or_create_signing_key,
 )
 from couture_common.eventlog import Consumer, EventLog
-from couture_common.events import TokenRevoked, UserPasswordChanged, envelope
+from couture_common.events import Event, TokenRevoked, UserCreated, UserEdited, UserPasswordChanged, envelope
+from couture_common.secrets import SecretBox
 from couture_common.topics import AUTH
 
 ACTOR = "service:auth"
@@ -32,6 +35,10 @@ ACTOR = "service:auth"
 
 class AuthenticationFailed(Exception):
     """Unknown user or wrong password (deliberately not saying which)."""
+
+
+class LoginUnavailable(Exception):
+    """The LDAP server could not be asked; the user's credentials were not judged."""
 
 
 class LoginThrottled(Exception):
@@ -55,7 +62,12 @@ class AuthService:
         admin_password: str | None = None,
         token_ttl: timedelta = DEFAULT_TTL,
         lockout: LockoutPolicy | None = None,
+        ldap: LdapSettings | None = None,
+        ldap_bind_password: str = "",
+        secret_box: SecretBox | None = None,
     ) -> None:
+        """``ldap`` and ``ldap_bind_password`` are the environment's LDAP settings; Admin → LDAP
+        Configuration replaces them once saved, its bind password decrypted with ``secret_box``."""
         self._log = log
         # The manual's default password must be changed at first login; one set by the operator
         # (COUTURE_ADMIN_PASSWORD) was chosen already.
@@ -63,6 +75,9 @@ class AuthService:
         self._admin_must_change = admin_password is None
         self._lockout = lockout or LockoutPolicy()
         self._throttle = LoginThrottle()
+        self._env_ldap = ldap or LdapSettings()
+        self._env_bind_password = ldap_bind_password
+        self._secret_box = secret_box
         self._issuer = TokenIssuer(load_or_create_signing_key(signing_key_path(home)), ttl=token_ttl)
         self._verifier = self._issuer.verifier()
         self._directory = UserDirectory()
@@ -115,6 +130,9 @@ class AuthService:
         retry_at = blocked_until(self._throttle, username, source_ip, now)
         if retry_at is not None:
             raise LoginThrottled(retry_at)
+        ldap, bind_password = await self.ldap_settings()
+        if ldap.enabled:
+            return await self._ldap_login(ldap, bind_password, username, password, now, source_ip)
         user = await self.user(username)
         # Verify against a real hash even for unknown users, so timing does not reveal who exists.
         stored = user.password_hash if user else _DUMMY_HASH
@@ -124,6 +142,48 @@ class AuthService:
             raise AuthenticationFailed("invalid username or password")
         self._throttle = after_success(self._throttle, username)
         return self._issuer.issue(user.username, user.roles, now=now)
+
+    async def ldap_settings(self) -> tuple[LdapSettings, str]:
+        """The LDAP settings in force and the search account's password (Admin's, else the environment's)."""
+        await self._catch_up()
+        stored = self._directory.ldap_config
+        if stored is None:
+            return self._env_ldap, self._env_bind_password
+        if stored.encrypted_bind_password is None:
+            return settings_from_event(stored), ""
+        if self._secret_box is None:
+            raise LoginUnavailable("the LDAP bind password is stored encrypted but no Fernet key was given")
+        return settings_from_event(stored), self._secret_box.decrypt(stored.encrypted_bind_password)
+
+    async def ldap_configured_by_admin(self) -> bool:
+        await self._catch_up()
+        return self._directory.ldap_config is not None
+
+    async def _ldap_login(
+        self,
+        ldap: LdapSettings,
+        bind_password: str,
+        username: str,
+        password: str,
+        now: datetime,
+        source_ip: str | None,
+    ) -> str:
+        try:
+            account = await asyncio.to_thread(authenticate, ldap, bind_password, username, password)
+        except LdapUnavailable as error:
+            raise LoginUnavailable(str(error)) from None
+        user = await self.user(username)
+        events = [] if account is None else _ldap_user_events(ldap, account, username, user)
+        if account is None or (user is None and not events) or (user is not None and not user.active):
+            self._throttle = after_failure(self._throttle, username, source_ip, now, self._lockout)
+            raise AuthenticationFailed("invalid username or password")
+        if events:
+            await self._log.append([envelope(e, actor=ACTOR) for e in events])
+        self._throttle = after_success(self._throttle, username)
+        current = await self.user(username)
+        if current is None:
+            raise AuthenticationFailed("invalid username or password")
+        return self._issuer.issue(current.username, current.roles, now=now)
 
     async def logout(self, claims: TokenClaims) -> None:
         """Revoke the token: the gateway refuses it from now on, in every process."""
@@ -157,6 +217,36 @@ class AuthService:
                 self._consumer = self._log.consumer([AUTH])
             while records := await self._consumer.poll(timeout=0):
                 self._directory = fold((r.envelope.payload for r in records), self._directory)
+
+
+def _ldap_user_events(
+    ldap: LdapSettings, account: LdapAccount, username: str, user: User | None
+) -> list[Event]:
+    """Register a first-time LDAP user (when allowed), or bring a known one's roles in line with
+    their groups (when a mapping is configured and matches); nothing when neither applies."""
+    mapped = mapped_roles(ldap, account.group_dns)
+    if user is None:
+        if not ldap.user_registration:
+            return []
+        created = UserCreated(
+            username=username,
+            password_hash=LDAP_PASSWORD_HASH,
+            roles=mapped or (ldap.user_registration_role,),
+            email=account.email,
+            first_name=account.first_name,
+            last_name=account.last_name,
+        )
+        return [created]
+    if mapped and set(mapped) != set(user.roles):
+        edited = UserEdited(
+            username=username,
+            roles=mapped,
+            email=account.email,
+            first_name=account.first_name,
+            last_name=account.last_name,
+        )
+        return [edited]
+    return []
 
 
 _DUMMY_HASH = hash_password("not a real password")

@@ -14,6 +14,7 @@ import msgspec
 from couture_auth.domain.permissions import BUILTIN_ROLES, Principal, Role
 from couture_common.events import (
     Event,
+    LdapConfigSet,
     RoleDeleted,
     RoleSet,
     TokenRevoked,
@@ -47,6 +48,8 @@ class UserDirectory(msgspec.Struct, frozen=True):
     custom_roles: Mapping[str, Role] = msgspec.field(default_factory=lambda: MappingProxyType({}))
     #: Ids (``jti``) of tokens revoked by a logout.
     revoked_tokens: frozenset[str] = frozenset()
+    #: Admin → LDAP Configuration, once an admin saved it.
+    ldap_config: LdapConfigSet | None = None
 
     def get(self, username: str) -> User | None:
         return self.users.get(username)
@@ -87,6 +90,8 @@ def apply(directory: UserDirectory, event: Event) -> UserDirectory:
             password_change_required=event.password_change_required,
         )
         return _with_user(directory, user)
+    if isinstance(event, LdapConfigSet):
+        return msgspec.structs.replace(directory, ldap_config=event)
     if isinstance(event, TokenRevoked):
         return msgspec.structs.replace(directory, revoked_tokens=directory.revoked_tokens | {event.token_id})
     if isinstance(event, RoleSet):

@@ -49,6 +49,7 @@ _USERS = "UserDBModelView"
 _ROLES = "RoleModelView"
 _PERMISSIONS = "PermissionModelView"
 _AUDIT = "AuditLogView"
+_LDAP = "LdapConfigView"
 _AIRFLOW = "Airflow"
 
 
@@ -124,6 +125,8 @@ RULES: dict[str, Rule] = {
     "patch_role": _rule(("can_edit", _ROLES)),
     "delete_role": _rule(("can_delete", _ROLES)),
     "get_permissions": _rule(("can_list", _PERMISSIONS)),
+    "get_ldap_config": _rule(("can_show", _LDAP)),
+    "put_ldap_config": _rule(("can_edit", _LDAP)),
     # The signed-in user's own account
     "get_me": SIGNED_IN,
     "change_my_password": SIGNED_IN,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -91,3 +92,62 @@ class AuditLogResponse(ApiModel):
 class AuditLogCollectionResponse(BaseModel):
     audit_logs: list[AuditLogResponse]
     total_entries: int
+
+
+class LdapConfigBody(RequestBody):
+    """Admin → LDAP Configuration: the manual's ``AUTH_*`` options, lowercased without ``AUTH_LDAP_``.
+
+    ``bind_password`` is write-only; leave it out to keep the one stored.
+    """
+
+    auth_type: Literal["AUTH_DB", "AUTH_LDAP"]
+    server: str = ""
+    search: str = ""
+    uid_field: str = "uid"
+    bind_user: str = ""
+    bind_password: str | None = Field(default=None, max_length=1024)
+    allow_self_signed: bool = False
+    group_search: str = ""
+    use_tls: bool = False
+    firstname_field: str = "givenName"
+    lastname_field: str = "sn"
+    email_field: str = "mail"
+    user_registration: bool = False
+    user_registration_role: str = ""
+    tls_demand: bool = True
+    search_filter: str = ""
+    append_domain: str = ""
+    username_format: str = ""
+    tls_cacertdir: str = ""
+    tls_cacertfile: str = ""
+    tls_certfile: str = ""
+    tls_keyfile: str = ""
+    roles_mapping: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class LdapConfigResponse(BaseModel):
+    auth_type: str
+    server: str
+    search: str
+    uid_field: str
+    bind_user: str
+    bind_password_set: bool
+    allow_self_signed: bool
+    group_search: str
+    use_tls: bool
+    firstname_field: str
+    lastname_field: str
+    email_field: str
+    user_registration: bool
+    user_registration_role: str
+    tls_demand: bool
+    search_filter: str
+    append_domain: str
+    username_format: str
+    tls_cacertdir: str
+    tls_cacertfile: str
+    tls_certfile: str
+    tls_keyfile: str
+    roles_mapping: dict[str, list[str]]
+    #: ``environment`` until an admin saves a configuration here, then ``admin``.
+    source: Literal["environment", "admin"]

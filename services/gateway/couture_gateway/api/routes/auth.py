@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from couture_auth import AuthenticationFailed, LoginThrottled
+from couture_auth import AuthenticationFailed, LoginThrottled, LoginUnavailable
 from couture_common.clock import utcnow
 from couture_gateway.deps import AuthDep
 from couture_gateway.schemas.auth import LoginBody, LoginResponse
@@ -24,7 +24,11 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 @router.post(
     "/auth/token",
     status_code=status.HTTP_201_CREATED,
-    responses={401: {"model": HTTPExceptionResponse}, 429: {"model": HTTPExceptionResponse}},
+    responses={
+        401: {"model": HTTPExceptionResponse},
+        429: {"model": HTTPExceptionResponse},
+        503: {"model": HTTPExceptionResponse},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -54,6 +58,10 @@ async def create_token(request: Request, auth: AuthDep) -> LoginResponse:
         ) from None
     except AuthenticationFailed:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid username or password") from None
+    except LoginUnavailable:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "The LDAP server cannot be reached; try again later"
+        ) from None
     return LoginResponse(access_token=token)
 
 

@@ -10,11 +10,13 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException, Response, status
 
+from couture_auth.domain.ldap import LdapSettings, LdapSettingsError, validated
 from couture_auth.domain.permissions import ALL_DAGS, BUILTIN_ROLES, DAG_EDIT, DAG_READ, Role
 from couture_auth.domain.users import User, UserDirectory
 from couture_auth.passwords import hash_password
 from couture_common.events import (
     Event,
+    LdapConfigSet,
     RoleDeleted,
     RoleSet,
     UserCreated,
@@ -22,12 +24,14 @@ from couture_common.events import (
     UserEdited,
     UserReactivated,
 )
-from couture_gateway.deps import AuthDep, WriterDep
+from couture_gateway.deps import AuthDep, SettingsDep, WriterDep
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.security import (
     AccountCollectionResponse,
     AccountResponse,
     ActionResource,
+    LdapConfigBody,
+    LdapConfigResponse,
     NamedItem,
     PermissionCollectionResponse,
     RoleBody,
@@ -213,3 +217,47 @@ async def get_permissions() -> PermissionCollectionResponse:
     """Every permission the built-in roles are made of; per-DAG ones name a dag_id as resource."""
     actions = [_pair(a, r) for a, r in sorted(_every_permission())]
     return PermissionCollectionResponse(actions=actions, total_entries=len(actions))
+
+
+async def _ldap_response(auth: AuthDep) -> LdapConfigResponse:
+    settings, bind_password = await auth.ldap_settings()
+    fields = {name: getattr(settings, name) for name in LdapSettings.__dataclass_fields__}
+    return LdapConfigResponse(
+        **{**fields, "roles_mapping": {dn: list(roles) for dn, roles in settings.roles_mapping.items()}},
+        bind_password_set=bool(bind_password),
+        source="admin" if await auth.ldap_configured_by_admin() else "environment",
+    )
+
+
+@router.get("/ldap")
+async def get_ldap_config(auth: AuthDep) -> LdapConfigResponse:
+    """Admin → LDAP Configuration as in force now; the bind password is never shown."""
+    return await _ldap_response(auth)
+
+
+@router.put("/ldap", responses=_ERRORS)
+async def put_ldap_config(
+    body: LdapConfigBody, auth: AuthDep, writer: WriterDep, settings: SettingsDep
+) -> LdapConfigResponse:
+    """Replace the LDAP configuration; it applies to the next login, no restart needed."""
+    fields = body.model_dump(exclude={"bind_password"})
+    roles_mapping = {dn.lower(): tuple(roles) for dn, roles in body.roles_mapping.items()}
+    try:
+        validated(LdapSettings(**{**fields, "roles_mapping": roles_mapping}))
+    except LdapSettingsError as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    directory = await auth.directory()
+    unknown = sorted({r for roles in roles_mapping.values() for r in roles if directory.role(r) is None})
+    if body.user_registration and directory.role(body.user_registration_role) is None:
+        unknown.append(body.user_registration_role)
+    if unknown:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"roles: no role named {', '.join(unknown)}")
+    if body.bind_password is not None:
+        encrypted = settings.secret_box.encrypt(body.bind_password) if body.bind_password else None
+    else:
+        stored = directory.ldap_config
+        encrypted = stored.encrypted_bind_password if stored is not None else None
+    await writer.append(
+        LdapConfigSet(**{**fields, "roles_mapping": roles_mapping}, encrypted_bind_password=encrypted)
+    )
+    return await _ldap_response(auth)

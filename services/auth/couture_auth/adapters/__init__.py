@@ -1,0 +1,1 @@
+"""I/O at the auth service's edges: the LDAP directory."""
