@@ -7,6 +7,7 @@ import { ErrorText, Loading, Switch, Time } from "../components/common";
 import { PAGE_SIZE, Pager } from "../components/Pager";
 import { TriggerDialog } from "../components/TriggerDialog";
 import { RUN_STATES, stateColour, stateTextColour } from "../lib/states";
+import { useDebounced } from "../lib/useDebounced";
 import { usePoll } from "../lib/usePoll";
 import { useSession } from "../session";
 
@@ -64,16 +65,18 @@ export function DagsList() {
   const [trigger, setTrigger] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
 
+  const searched = useDebounced(search);
+  const ownedBy = useDebounced(owner);
   const query = {
     limit: PAGE_SIZE,
     offset,
     order_by: "dag_id",
     paused: showPaused ? undefined : "false",
-    dag_id_pattern: search || undefined,
+    dag_id_pattern: searched || undefined,
     tags: tag || undefined,
-    owners: owner || undefined,
+    owners: ownedBy || undefined,
   };
-  const dags = usePoll(() => api.get<DagCollection>(url(["/api/v2/dags"], query)), [showPaused, search, tag, owner, offset]);
+  const dags = usePoll(() => api.get<DagCollection>(url(["/api/v2/dags"], query)), [showPaused, searched, tag, ownedBy, offset]);
   const ids = dags.data?.dags.map((d) => d.dag_id) ?? [];
   const stats = usePoll(
     ids.length ? () => api.get<DagStatsCollection>(`/api/v2/dagStats?${ids.map((id) => `dag_ids=${encodeURIComponent(id)}`).join("&")}`) : null,

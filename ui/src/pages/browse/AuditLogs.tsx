@@ -3,6 +3,7 @@ import { Link } from "react-router-dom";
 import { api, url } from "../../api/client";
 import { ErrorText, Loading, Time } from "../../components/common";
 import { PAGE_SIZE, Pager } from "../../components/Pager";
+import { useDebounced } from "../../lib/useDebounced";
 import { usePoll } from "../../lib/usePoll";
 
 interface EventLog {
@@ -23,6 +24,7 @@ export function AuditLogs() {
   const [event, setEvent] = useState("");
   const [owner, setOwner] = useState("");
   const [offset, setOffset] = useState(0);
+  const filters = { dagId: useDebounced(dagId), event: useDebounced(event), owner: useDebounced(owner) };
   const logs = usePoll(
     () =>
       api.get<{ event_logs: EventLog[]; total_entries: number }>(
@@ -30,12 +32,12 @@ export function AuditLogs() {
           limit: PAGE_SIZE,
           offset,
           order_by: "-when",
-          dag_id_pattern: dagId || undefined,
-          event_pattern: event || undefined,
-          owner_pattern: owner || undefined,
+          dag_id_pattern: filters.dagId || undefined,
+          event_pattern: filters.event || undefined,
+          owner_pattern: filters.owner || undefined,
         }),
       ),
-    [dagId, event, owner, offset],
+    [filters.dagId, filters.event, filters.owner, offset],
     3000,
   );
   const filter = (set: (v: string) => void) => (e: React.ChangeEvent<HTMLInputElement>) => {

@@ -5,15 +5,17 @@ import type { DagRunCollection } from "../../api/types";
 import { ErrorText, Loading, StateBadge, Time } from "../../components/common";
 import { PAGE_SIZE, Pager } from "../../components/Pager";
 import { formatDuration } from "../../lib/time";
+import { useDebounced } from "../../lib/useDebounced";
 import { usePoll } from "../../lib/usePoll";
 
 export function DagRuns() {
   const [state, setState] = useState("");
   const [dagId, setDagId] = useState("");
   const [offset, setOffset] = useState(0);
+  const dagPattern = useDebounced(dagId);
   const runs = usePoll(
-    () => api.get<DagRunCollection>(url(["/api/v2/dags", "~", "dagRuns"], { limit: PAGE_SIZE, offset, order_by: "-run_after", state: state || undefined, dag_id_pattern: dagId || undefined })),
-    [state, dagId, offset],
+    () => api.get<DagRunCollection>(url(["/api/v2/dags", "~", "dagRuns"], { limit: PAGE_SIZE, offset, order_by: "-run_after", state: state || undefined, dag_id_pattern: dagPattern || undefined })),
+    [state, dagPattern, offset],
   );
   return (
     <section>

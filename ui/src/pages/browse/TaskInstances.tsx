@@ -6,18 +6,20 @@ import { ErrorText, Loading, StateBadge, Time } from "../../components/common";
 import { PAGE_SIZE, Pager } from "../../components/Pager";
 import { TASK_STATES } from "../../lib/states";
 import { formatDuration } from "../../lib/time";
+import { useDebounced } from "../../lib/useDebounced";
 import { usePoll } from "../../lib/usePoll";
 
 export function TaskInstances() {
   const [state, setState] = useState("");
   const [dagId, setDagId] = useState("");
   const [offset, setOffset] = useState(0);
+  const dagPattern = useDebounced(dagId);
   const tis = usePoll(
     () =>
       api.get<TaskInstanceCollection>(
-        url(["/api/v2/dags", "~", "dagRuns", "~", "taskInstances"], { limit: PAGE_SIZE, offset, order_by: "-start_date", state: state || undefined, dag_id_pattern: dagId || undefined }),
+        url(["/api/v2/dags", "~", "dagRuns", "~", "taskInstances"], { limit: PAGE_SIZE, offset, order_by: "-start_date", state: state || undefined, dag_id_pattern: dagPattern || undefined }),
       ),
-    [state, dagId, offset],
+    [state, dagPattern, offset],
   );
   return (
     <section>
