@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from couture_sdk.exceptions import AirflowNotFoundException
 from couture_sdk.runtime import ConnectionInfo, current_runtime
+from couture_sdk.secrets_masker import MASKER
 
 _NO_DEFAULT: Any = object()
 
@@ -21,6 +22,7 @@ class Variable:
             if default_var is _NO_DEFAULT:
                 raise KeyError(f"Variable {key} does not exist")
             return default_var
+        MASKER.add_variable(key, value)
         return json.loads(value) if deserialize_json else value
 
     @classmethod
@@ -108,6 +110,7 @@ class BaseHook:
         info = current_runtime().get_connection(conn_id)
         if info is None:
             raise AirflowNotFoundException(f"The conn_id `{conn_id}` isn't defined")
+        MASKER.add(info.password)
         return Connection.from_info(info)
 
     @classmethod

@@ -29,7 +29,10 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
     from couture_gateway.deps import require_user
     from couture_registry.api import registry_router
     from couture_registry.code_bricks import CodeBrickStore
+    from couture_common.tracing import configure_tracing
     from couture_standalone.engine import Engine
+
+    configure_tracing("couture-standalone")
 
     # Annotated as Any: FastAPI resolves annotations from module globals, not from this scope.
     def editor(user: Any = Depends(require_user)) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from couture_executor.adapters.zygote.protocol import TrySpec
 from couture_executor.adapters.zygote.task_runtime import SocketTaskRuntime
 from couture_executor.domain.tries import TryResult, failure
+from couture_sdk.secrets_masker import MaskingStream
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 
@@ -88,8 +89,9 @@ def _redirect_output(log_path: Path) -> None:
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
-    sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True)
-    sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", buffering=0), write_through=True)
+    # Secrets the task reads (sensitive variables, connection passwords) never reach its log.
+    sys.stdout = MaskingStream(io.TextIOWrapper(os.fdopen(1, "wb", buffering=0), write_through=True))
+    sys.stderr = MaskingStream(io.TextIOWrapper(os.fdopen(2, "wb", buffering=0), write_through=True))
     logging.basicConfig(stream=sys.stderr, format=LOG_FORMAT, level=logging.INFO, force=True)
 
 
