@@ -1,4 +1,4 @@
-"""``couture users create``."""
+"""``couture users create`` and ``couture users list``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from couture_auth.domain.users import UserDirectory, apply
 from couture_auth.passwords import hash_password
 from couture_cli.errors import CliError
 from couture_cli.logview import fold, opened_log
-from couture_common.eventlog.port import Record
+from couture_cli.output import print_table
+from couture_common.eventlog.port import EventLog, Record
 from couture_common.events import UserCreated, envelope
 from couture_common.settings import Settings
 from couture_common.topics import AUTH
@@ -33,6 +34,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-p", "--password", help="prefer the prompt: a password here lands in shell history")
     p.set_defaults(handler=create_user)
 
+    p = cmds.add_parser("list", help="List users with their roles (never passwords)")
+    p.set_defaults(handler=list_users)
+
 
 async def create_user(args: argparse.Namespace, settings: Settings) -> int:
     if not _USERNAME.match(args.username):
@@ -41,13 +45,7 @@ async def create_user(args: argparse.Namespace, settings: Settings) -> int:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise CliError(f"--password: at least {MIN_PASSWORD_LENGTH} characters")
     async with opened_log(settings) as log:
-        directory = UserDirectory()
-
-        def collect(record: Record) -> None:
-            nonlocal directory
-            directory = apply(directory, record.envelope.payload)
-
-        await fold(log, [AUTH], collect)
+        directory = await _directory(log)
         if directory.get(args.username) is not None:
             raise CliError(f"user {args.username!r} already exists")
         event = UserCreated(
@@ -61,6 +59,28 @@ async def create_user(args: argparse.Namespace, settings: Settings) -> int:
         await log.append([envelope(event, actor="cli")])
     print(f"User {args.username} created with role {args.role}")
     return 0
+
+
+async def list_users(args: argparse.Namespace, settings: Settings) -> int:
+    async with opened_log(settings) as log:
+        directory = await _directory(log)
+    rows = [
+        (u.username, ", ".join(u.roles), u.email, u.first_name, u.last_name, "yes" if u.active else "no")
+        for u in (directory.users[name] for name in sorted(directory.users))
+    ]
+    print_table(("username", "roles", "email", "first_name", "last_name", "active"), rows)
+    return 0
+
+
+async def _directory(log: EventLog) -> UserDirectory:
+    directory = UserDirectory()
+
+    def collect(record: Record) -> None:
+        nonlocal directory
+        directory = apply(directory, record.envelope.payload)
+
+    await fold(log, [AUTH], collect)
+    return directory
 
 
 def _prompt_password() -> str:
