@@ -165,6 +165,8 @@ async def test_a_custom_role_sees_only_its_dags_and_acts_on_the_dag_it_was_check
                 ("can_show", "DagModelView"),
                 ("can_list", "DagRunModelView"),
                 ("can_trigger", "Airflow"),
+                ("can_list", "LogModelView"),
+                ("can_show", "LogModelView"),
                 ("can_dag_read", "etl"),
                 ("can_dag_read", "report"),
                 ("can_dag_edit", "report"),
@@ -194,6 +196,14 @@ async def test_a_custom_role_sees_only_its_dags_and_acts_on_the_dag_it_was_check
     )
     assert mismatch.status_code == 400
     assert mismatch.json() == {"detail": "The body names dag_id payroll but the URL names `report`"}
+    for dag_id in ("etl", "payroll"):
+        assert (await harness.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})).status_code == 200
+    everything = (await harness.get("/api/v2/eventLogs")).json()["event_logs"]
+    payroll_entry = next(e["event_log_id"] for e in everything if e["dag_id"] == "payroll")
+    seen = (await harness.client.get("/api/v2/eventLogs", headers=team)).json()["event_logs"]
+    assert {e["dag_id"] for e in seen} == {"etl"}
+    assert (await harness.client.get(f"/api/v2/eventLogs/{payroll_entry}", headers=team)).status_code == 404
+
     triggered = await harness.client.post(
         "/api/v2/dags/report/dagRuns", headers=team, json={"logical_date": None}
     )

@@ -106,8 +106,10 @@ async def get_event_logs(
 
 
 @router.get("/eventLogs/{event_log_id}", responses={404: {"model": HTTPExceptionResponse}})
-async def get_event_log(event_log_id: int, conn: SessionDep) -> EventLogResponse:
-    row = (await conn.execute(select(el).where(el.c.event_log_id == event_log_id))).mappings().first()
+async def get_event_log(event_log_id: int, conn: SessionDep, readable: ReadableDags) -> EventLogResponse:
+    query = select(el).where(el.c.event_log_id == event_log_id, *only_readable(el.c.dag_id, readable))
+    row = (await conn.execute(query)).mappings().first()
+    # An entry of a DAG the user may not read is answered as missing, not as forbidden.
     if row is None:
         raise not_found(f"The Event Log with id: `{event_log_id}` not found")
     return _response(row)
