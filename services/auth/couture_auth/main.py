@@ -8,12 +8,14 @@ with them (a Secret in Kubernetes). Gateways embed the same service for their ow
 
 from __future__ import annotations
 
+import os
 from math import ceil
 
 from fastapi import FastAPI, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from couture_auth.service import AuthenticationFailed, AuthService, LoginThrottled
+from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
+from couture_auth.service import AuthenticationFailed, AuthService, LoginThrottled, LoginUnavailable
 from couture_common.clock import utcnow
 from couture_common.eventlog.port import EventLog
 from couture_common.health import Readiness, health_router, serve
@@ -49,6 +51,10 @@ def create_app(auth: AuthService, ready: Readiness) -> FastAPI:
             ) from None
         except AuthenticationFailed:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid username or password") from None
+        except LoginUnavailable:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "The LDAP server cannot be reached; try again later"
+            ) from None
         return LoginResponse(access_token=token)
 
     return app
@@ -56,7 +62,14 @@ def create_app(auth: AuthService, ready: Readiness) -> FastAPI:
 
 async def run_auth(settings: Settings, log: EventLog, *, host: str, port: int) -> None:
     """Until SIGTERM: then requests in flight finish and the process ends."""
-    auth = AuthService(log, home=settings.home, admin_password=settings.admin_password)
+    auth = AuthService(
+        log,
+        home=settings.home,
+        admin_password=settings.admin_password,
+        ldap=ldap_settings_from_env(os.environ),
+        ldap_bind_password=os.environ.get(BIND_PASSWORD_ENV, ""),
+        secret_box=settings.secret_box,
+    )
     ready = Readiness()
 
     async def start() -> None:
