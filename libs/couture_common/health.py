@@ -57,7 +57,10 @@ class Readiness:
         return self._ready
 
 
-def health_router(service: str, ready: Callable[[], bool]) -> APIRouter:
+def health_router(
+    service: str, ready: Callable[[], bool], details: Callable[[], dict[str, Any]] | None = None
+) -> APIRouter:
+    """``details`` adds what the service holds now (the scheduler: its run partitions) to ``/ready``."""
     router = APIRouter(tags=["Health"])
 
     @router.get("/health")
@@ -68,17 +71,20 @@ def health_router(service: str, ready: Callable[[], bool]) -> APIRouter:
     @router.get("/ready", responses={503: {"description": "Starting, catching up or stopping."}})
     async def readiness() -> JSONResponse:
         """The service has caught up with the log and takes work."""
+        extra = details() if details is not None else {}
         if ready():
-            return JSONResponse({"service": service, "status": "ready"})
-        return JSONResponse({"service": service, "status": "not ready"}, status_code=503)
+            return JSONResponse({"service": service, "status": "ready", **extra})
+        return JSONResponse({"service": service, "status": "not ready", **extra}, status_code=503)
 
     return router
 
 
-def health_app(service: str, ready: Callable[[], bool]) -> FastAPI:
+def health_app(
+    service: str, ready: Callable[[], bool], details: Callable[[], dict[str, Any]] | None = None
+) -> FastAPI:
     """The whole HTTP face of a service without an API of its own."""
     app = FastAPI(title=f"Couture {service}", docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(health_router(service, ready))
+    app.include_router(health_router(service, ready, details))
     return app
 
 

@@ -26,6 +26,9 @@ async def run_scheduler(settings: Settings, log: EventLog, *, host: str, port: i
         await scheduler.stop()
         await log.close()
 
-    await serve(
-        health_app("scheduler", lambda: scheduler.ready), host=host, port=port, start=start, stop=stop
+    app = health_app(
+        "scheduler",
+        lambda: scheduler.ready,
+        lambda: {"run_partitions": sorted(scheduler.owned_partitions)},
     )
+    await serve(app, host=host, port=port, start=start, stop=stop)
