@@ -34,6 +34,7 @@ from couture_common.eventlog.port import (
 from couture_common.events import envelope
 from couture_common.topics import CONFIG, DAG, HEARTBEAT, RUN, TOPICS
 from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
+from couture_scheduler.run_traces import RunTraces
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class SchedulerService:
         self._caught_up = asyncio.Event()
         self._rebuilding = True
         self._folded = asyncio.Condition()
+        self._traces = RunTraces()
 
     @property
     def owned_partitions(self) -> frozenset[int]:
@@ -149,6 +151,7 @@ class SchedulerService:
         while True:
             owned = runs.assignment
             self.state = SchedulerState()
+            self._traces = RunTraces()
             self._owned = owned
             self._owned_partitions = frozenset(tp.partition for tp in owned)
             for consumer in (meta, runs):
@@ -201,8 +204,10 @@ class SchedulerService:
 
     async def _fold(self, records: list[Record]) -> None:
         state = self.state
+        traces = self._traces
         for record in records:
             apply(state, record)
+            traces.observe(record)
         if records:
             async with self._folded:
                 self._folded.notify_all()
@@ -211,7 +216,8 @@ class SchedulerService:
         events = decide(self.state, self._clock(), self._policy, owns=self.owns)
         if not events:
             return {}
-        appending = asyncio.ensure_future(self._log.append([envelope(e, actor=ACTOR) for e in events]))
+        batch = [envelope(e, actor=ACTOR, trace=self._traces.headers_for(e)) for e in events]
+        appending = asyncio.ensure_future(self._log.append(batch))
         try:
             appended = await asyncio.shield(appending)
         except asyncio.CancelledError:
