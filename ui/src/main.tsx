@@ -4,6 +4,7 @@ import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-route
 import { Layout } from "./components/Layout";
 import type { Action } from "./lib/permissions";
 import { Connections } from "./pages/admin/Connections";
+import { LdapConfig } from "./pages/admin/LdapConfig";
 import { Pools } from "./pages/admin/Pools";
 import { Variables } from "./pages/admin/Variables";
 import { AuditLogs } from "./pages/browse/AuditLogs";
@@ -57,6 +58,7 @@ function App() {
         <Route path="/admin/variables" element={<Needs action="admin"><Variables /></Needs>} />
         <Route path="/admin/connections" element={<Needs action="admin"><Connections /></Needs>} />
         <Route path="/admin/pools" element={<Needs action="admin"><Pools /></Needs>} />
+        <Route path="/admin/ldap" element={<Needs action="security"><LdapConfig /></Needs>} />
         <Route path="/admin/*" element={<Needs action="admin"><NotBuilt /></Needs>} />
         <Route path="/developer/dags" element={<Needs action="develop"><ManageDags /></Needs>} />
         <Route path="/developer/*" element={<Needs action="develop"><NotBuilt /></Needs>} />

@@ -1,5 +1,5 @@
-"""An admin manages variables, connections, pools, DAG files and users from the browser; the user
-they add signs in with their role's menus and resets their password."""
+"""An admin manages variables, connections, pools, DAG files, LDAP settings and users from the
+browser; the user they add signs in with their role's menus and resets their password."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def test_admin_manages_variables_connections_pools_dag_files_and_users(
     assert "+# reviewed in the browser" in seen["editDiff"]
     assert '+with DAG("from_browser"' in seen["newDiff"]
     assert "not available in this version" in seen["notBuiltText"]
+    assert seen["badMappingError"] == 'AUTH_ROLES_MAPPING: expected {"group DN": ["Role", ...]}'
+    assert seen["bindPasswordPlaceholder"] == "Set: leave empty to keep it"
+    assert not seen["pageShowsBindPassword"]
     assert seen["roles"] == ["Admin", "Op", "User", "Viewer", "Public", "Developer"]
     assert seen["opMenus"] == ["Browse", "Admin"]
     assert seen["consoleErrors"] == []
@@ -39,4 +42,12 @@ def test_admin_manages_variables_connections_pools_dag_files_and_users(
         assert client.get("/api/v2/pools/etl").json()["slots"] == 4
         source = client.get("/api/couture/dags/files/branching.py").json()["content"]
         assert source.endswith("# reviewed in the browser\n")
+        ldap = client.get("/api/couture/security/ldap").json()
+        assert (ldap["auth_type"], ldap["server"], ldap["search"]) == (
+            "AUTH_DB",
+            "ldap://ldap.example.org:389",
+            "dc=example,dc=org",
+        )
+        assert ldap["roles_mapping"] == {"cn=ops,dc=example,dc=org": ["Op"]}
+        assert ldap["bind_password_set"] is True
     ui_standalone.wait_for_dags(["branching", "from_browser"])

@@ -41,6 +41,15 @@ describe("what a role may do", () => {
     expect(can(["Public"], "browse")).toBe(false);
   });
 
+  it("shows LDAP Configuration to Admin only, though Op sees the rest of the Admin menu", () => {
+    const adminItems = (roles: string[]) =>
+      visibleSections((a) => can(roles, a))
+        .find((s) => s.label === "Admin")
+        ?.items.map((i) => i.label);
+    expect(adminItems(["Op"])).toEqual(["Variables", "Connections", "Pools", "Spark Hadoop Config Groups"]);
+    expect(adminItems(["Admin"])).toContain("LDAP Configuration");
+  });
+
   it("grants what any of a user's roles grants", () => {
     expect(can(["Viewer", "Op"], "admin")).toBe(true);
     expect(can([], "browse")).toBe(false);

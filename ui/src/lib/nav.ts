@@ -6,6 +6,8 @@ export interface NavItem {
   path: string;
   /** False for pages still to be built: the route explains that instead of hiding the entry. */
   built: boolean;
+  /** What the entry needs beyond its section's permission. */
+  needs?: Action;
 }
 
 export interface NavSection {
@@ -14,7 +16,7 @@ export interface NavSection {
   items: NavItem[];
 }
 
-const item = (label: string, path: string, built = false): NavItem => ({ label, path, built });
+const item = (label: string, path: string, built = false, needs?: Action): NavItem => ({ label, path, built, needs });
 
 export const NAV: NavSection[] = [
   {
@@ -35,7 +37,8 @@ export const NAV: NavSection[] = [
       item("Connections", "/admin/connections", true),
       item("Pools", "/admin/pools", true),
       item("Spark Hadoop Config Groups", "/admin/spark-hadoop-config-groups"),
-      item("LDAP Configuration", "/admin/ldap"),
+      // Only Admin may see or change how users sign in.
+      item("LDAP Configuration", "/admin/ldap", true, "security"),
     ],
   },
   {
@@ -59,5 +62,8 @@ export const NAV: NavSection[] = [
 ];
 
 export function visibleSections(allowed: (action: Action) => boolean): NavSection[] {
-  return NAV.filter((section) => allowed(section.needs));
+  return NAV.filter((section) => allowed(section.needs)).map((section) => ({
+    ...section,
+    items: section.items.filter((entry) => !entry.needs || allowed(entry.needs)),
+  }));
 }

@@ -107,6 +107,22 @@ await withPage(async (page, result) => {
   await page.getByRole("heading", { name: "DAG Runs" }).waitFor();
   result.steps.push("reload on a client-side route");
 
+  await openMenu(page, "Admin", "LDAP Configuration");
+  await page.getByLabel("AUTH_LDAP_SERVER (ldap://host:389 or ldaps://host:636)").fill("ldap://ldap.example.org:389");
+  await page.getByLabel("AUTH_LDAP_SEARCH (base DN)").fill("dc=example,dc=org");
+  await page.getByLabel("AUTH_LDAP_BIND_PASSWORD").fill("bind-secret-1");
+  const mapping = page.getByLabel("AUTH_ROLES_MAPPING (group DN → roles)");
+  await mapping.fill('{"cn=ops,dc=example,dc=org": "Op"}');
+  result.badMappingError = await page.getByRole("alert").innerText();
+  await mapping.fill('{"cn=ops,dc=example,dc=org": ["Op"]}');
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("status").waitFor();
+  await page.reload();
+  result.bindPasswordPlaceholder = await page.getByLabel("AUTH_LDAP_BIND_PASSWORD").getAttribute("placeholder");
+  result.pageShowsBindPassword = (await page.content()).includes("bind-secret-1");
+  await shot(page, "ldap");
+  result.steps.push("LDAP configuration");
+
   await openMenu(page, "Security", "List Users");
   await page.getByRole("button", { name: "+ Add user" }).click();
   dialog = page.getByRole("dialog");
