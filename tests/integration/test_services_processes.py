@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,9 @@ def free_port() -> int:
 class ServiceProcess:
     """One ``couture <service>`` process; its output goes to ``<home>/<name>.log``."""
 
-    def __init__(self, service: str, name: str, env: Mapping[str, str], home: Path) -> None:
+    def __init__(
+        self, service: str, name: str, env: Mapping[str, str], home: Path, args: Sequence[str] = ()
+    ) -> None:
         self.service = service
         self.name = name
         self.port = free_port()
@@ -59,7 +61,7 @@ class ServiceProcess:
         home.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen(
-                [str(COUTURE), service, "--port", str(self.port)],
+                [str(COUTURE), service, "--port", str(self.port), *args],
                 env={**env, "COUTURE_HOME": str(home)},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -117,9 +119,17 @@ class Deployment:
         self._token: str | None = None
 
     def start(
-        self, service: str, name: str | None = None, *, home: Path | None = None, **env: str
+        self,
+        service: str,
+        name: str | None = None,
+        *,
+        home: Path | None = None,
+        args: Sequence[str] = (),
+        **env: str,
     ) -> ServiceProcess:
-        process = ServiceProcess(service, name or service, {**self.env, **env}, home or self.shared_home)
+        process = ServiceProcess(
+            service, name or service, {**self.env, **env}, home or self.shared_home, args
+        )
         self.processes.append(process)
         return process
 
@@ -274,3 +284,74 @@ def _stored_version(home: Path, timeout: float) -> str:
             return stored[0].stem
         time.sleep(0.1)
     raise AssertionError("the registry stored no DAG file version")
+
+
+HANDOVER_DAG = """
+import time
+from datetime import datetime, timedelta
+
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+
+
+def slow_first_try(ti):
+    if ti.try_number == 1:
+        time.sleep(120)
+
+
+with DAG("handover", start_date=datetime(2024, 1, 1), schedule=None, is_paused_upon_creation=False):
+    PythonOperator(
+        task_id="work", python_callable=slow_first_try, retries=2, retry_delay=timedelta(seconds=0)
+    )
+"""
+
+
+def test_a_stopped_executor_hands_its_running_try_back_and_another_finishes_it(
+    deployment: Deployment,
+) -> None:
+    (deployment.shared_home / "dags").mkdir(parents=True)
+    (deployment.shared_home / "dags" / "handover.py").write_text(HANDOVER_DAG)
+    registry = deployment.start("registry")
+    registry.wait_ready()
+    scheduler = deployment.start("scheduler")
+    gateway = deployment.start(
+        "gateway", COUTURE_DATABASE_URL=f"sqlite+aiosqlite:///{deployment.root / 'readmodels.db'}"
+    )
+    first = deployment.start(
+        "executor",
+        "executor-1",
+        home=deployment.root / "executor-1",
+        args=["--grace", "1"],
+        COUTURE_REGISTRY_URL=registry.base_url,
+    )
+    for process in (scheduler, gateway, first):
+        process.wait_ready()
+    deployment.wait_for_dags(gateway, {"handover"})
+    run_id = deployment.trigger(gateway, "handover")
+    _wait_for_task_state(deployment, gateway, run_id, "running")
+
+    assert first.terminate() == 0, first.output()
+    second = deployment.start(
+        "executor", "executor-2", home=deployment.root / "executor-2", COUTURE_REGISTRY_URL=registry.base_url
+    )
+
+    assert deployment.wait_for_runs(gateway, {"handover": run_id}) == {"handover": "success"}
+    with deployment.client(gateway) as client:
+        ti = client.get(f"/api/v2/dags/handover/dagRuns/{run_id}/taskInstances/work").json()
+    assert (ti["state"], ti["try_number"]) == ("success", 2)
+    assert second.terminate() == 0
+
+
+def _wait_for_task_state(
+    deployment: Deployment, gateway: ServiceProcess, run_id: str, state: str, timeout: float = 30.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    seen = None
+    with deployment.client(gateway) as client:
+        while time.monotonic() < deadline:
+            answer = client.get(f"/api/v2/dags/handover/dagRuns/{run_id}/taskInstances/work")
+            seen = answer.json().get("state") if answer.status_code == 200 else None
+            if seen == state:
+                return
+            time.sleep(0.1)
+    raise AssertionError(f"the task is {seen}, not {state}, after {timeout} s")
