@@ -112,3 +112,27 @@ async def test_the_default_superadmin_must_change_the_password_before_anything_e
         await client.post("/api/couture/users/me/password", json=change, headers=headers)
     ).status_code == 204
     assert (await client.get("/api/v2/dags", headers=headers)).status_code == 200
+
+
+async def test_a_refresh_token_buys_access_tokens_until_the_session_logs_out(harness: Harness) -> None:
+    tokens = (
+        await harness.client.post(TOKEN_URL, json={"username": "superadmin", "password": "couture@123"})
+    ).json()
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    refresh = {"refresh_token": tokens["refresh_token"]}
+
+    renewed = await harness.client.post("/auth/refresh", json=refresh)
+    assert renewed.status_code == 200
+    fresh = {"Authorization": f"Bearer {renewed.json()['access_token']}"}
+    assert (await harness.client.get("/api/v2/dags", headers=fresh)).status_code == 200
+    # Neither kind of token passes for the other.
+    as_access = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    assert (await harness.client.get("/api/v2/dags", headers=as_access)).status_code == 401
+    as_refresh = {"refresh_token": tokens["access_token"]}
+    assert (await harness.client.post("/auth/refresh", json=as_refresh)).status_code == 401
+
+    assert (await harness.client.post("/api/couture/users/me/logout", headers=access)).status_code == 204
+    refused = await harness.client.post("/auth/refresh", json=refresh)
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "Invalid or expired refresh token"}
+    assert (await harness.client.get("/api/v2/dags", headers=fresh)).status_code == 401

@@ -60,7 +60,10 @@ class UserReactivated(_UserEvent, frozen=True, kw_only=True):
 
 @event_type("token.revoked", topic=AUTH)
 class TokenRevoked(Event, frozen=True, kw_only=True):
-    """An access token ended before its time (logout); ``token_id`` is its ``jti``."""
+    """A login session ended before its time (logout): its access and refresh tokens are refused.
+
+    ``token_id`` is the tokens' session id (their ``sid`` claim).
+    """
 
     token_id: str
     username: str

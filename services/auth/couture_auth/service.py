@@ -20,6 +20,8 @@ from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirector
 from couture_auth.passwords import hash_password, verify_password
 from couture_auth.tokens import (
     DEFAULT_TTL,
+    REFRESH,
+    InvalidTokenError,
     TokenClaims,
     TokenIssuer,
     TokenVerifier,
@@ -185,8 +187,27 @@ class AuthService:
             raise AuthenticationFailed("invalid username or password")
         return self._issuer.issue(current.username, current.roles, now=now)
 
+    def refresh_token_for(self, access: TokenClaims, *, now: datetime) -> str:
+        """A refresh token for the login session ``access`` belongs to."""
+        if access.token_id is None:
+            raise AuthenticationFailed("the token carries no session")
+        return self._issuer.issue_refresh(access.subject, now=now, session_id=access.token_id)
+
+    async def refresh(self, refresh_token: str, *, now: datetime) -> str:
+        """A new access token for a valid refresh token of a session not logged out, with the user's
+        roles as they are now; :class:`AuthenticationFailed` otherwise."""
+        try:
+            claims = self._verifier.verify(refresh_token, now=now, use=REFRESH)
+        except InvalidTokenError:
+            raise AuthenticationFailed("invalid or expired refresh token") from None
+        user = await self.user(claims.subject)
+        if await self.is_revoked(claims) or user is None or not user.active:
+            raise AuthenticationFailed("invalid or expired refresh token")
+        return self._issuer.issue(user.username, user.roles, now=now, session_id=claims.token_id)
+
     async def logout(self, claims: TokenClaims) -> None:
-        """Revoke the token: the gateway refuses it from now on, in every process."""
+        """End the token's login session: its access and refresh tokens are refused from now on,
+        in every process."""
         if claims.token_id is None:
             return
         event = TokenRevoked(token_id=claims.token_id, username=claims.subject, expires_at=claims.expires_at)

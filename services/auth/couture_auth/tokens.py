@@ -21,6 +21,9 @@ from couture_common.ids import uuid7
 ALGORITHM = "RS256"
 ISSUER = "couture"
 DEFAULT_TTL = timedelta(hours=24)
+DEFAULT_REFRESH_TTL = timedelta(days=7)
+ACCESS = "access"
+REFRESH = "refresh"
 
 
 class InvalidTokenError(ValueError):
@@ -33,7 +36,8 @@ class TokenClaims:
     roles: tuple[str, ...]
     issued_at: datetime
     expires_at: datetime
-    #: The ``jti`` a logout revokes; None for tokens issued before tokens carried one.
+    #: The login session (``sid``) a logout revokes, shared by the access and refresh tokens of one
+    #: login; None for tokens issued before tokens carried one.
     token_id: str | None = None
 
 
@@ -54,20 +58,37 @@ def load_or_create_signing_key(path: Path) -> RSAKey:
 
 
 class TokenIssuer:
-    def __init__(self, key: RSAKey, *, ttl: timedelta = DEFAULT_TTL) -> None:
+    def __init__(
+        self, key: RSAKey, *, ttl: timedelta = DEFAULT_TTL, refresh_ttl: timedelta = DEFAULT_REFRESH_TTL
+    ) -> None:
         self._key = key
         self._ttl = ttl
+        self._refresh_ttl = refresh_ttl
 
-    def issue(self, subject: str, roles: tuple[str, ...], *, now: datetime) -> str:
+    def issue(
+        self, subject: str, roles: tuple[str, ...], *, now: datetime, session_id: str | None = None
+    ) -> str:
+        """An access token; a new login session unless ``session_id`` continues one (a refresh)."""
+        return self._encode(subject, now, self._ttl, ACCESS, session_id or str(uuid7()), roles=list(roles))
+
+    def issue_refresh(self, subject: str, *, now: datetime, session_id: str) -> str:
+        """A refresh token for the session: it buys new access tokens, and is refused as one."""
+        return self._encode(subject, now, self._refresh_ttl, REFRESH, session_id)
+
+    def _encode(
+        self, subject: str, now: datetime, ttl: timedelta, use: str, session_id: str, **extra: object
+    ) -> str:
         issued = int(now.timestamp())
         claims = {
             "iss": ISSUER,
             "sub": subject,
-            "roles": list(roles),
             "iat": issued,
             "nbf": issued,
-            "exp": issued + int(self._ttl.total_seconds()),
+            "exp": issued + int(ttl.total_seconds()),
             "jti": str(uuid7()),
+            "sid": session_id,
+            "token_use": use,
+            **extra,
         }
         return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, self._key, algorithms=[ALGORITHM])
 
@@ -79,7 +100,8 @@ class TokenVerifier:
     def __init__(self, public_key: RSAKey) -> None:
         self._key = public_key
 
-    def verify(self, token: str, *, now: datetime) -> TokenClaims:
+    def verify(self, token: str, *, now: datetime, use: str = ACCESS) -> TokenClaims:
+        """The claims of a valid token meant for ``use`` (an access token unless told otherwise)."""
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
             registry = JWTClaimsRegistry(
@@ -93,6 +115,9 @@ class TokenVerifier:
         except (JoseError, ValueError) as exc:
             raise InvalidTokenError(str(exc)) from None
         claims = decoded.claims
+        # Tokens from before ``token_use`` existed were all access tokens.
+        if claims.get("token_use", ACCESS) != use:
+            raise InvalidTokenError(f"not an {use} token" if use == ACCESS else f"not a {use} token")
         roles = claims.get("roles", [])
         if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
             raise InvalidTokenError("claim 'roles' must be a list of strings")
@@ -102,5 +127,5 @@ class TokenVerifier:
             roles=tuple(roles),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), tz),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz),
-            token_id=str(claims["jti"]) if "jti" in claims else None,
+            token_id=str(claims.get("sid") or claims.get("jti") or "") or None,
         )

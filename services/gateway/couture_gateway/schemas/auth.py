@@ -10,6 +10,12 @@ class LoginBody(BaseModel):
 
 class LoginResponse(BaseModel):
     access_token: str
+    #: Buys new access tokens at ``POST /auth/refresh`` until it expires or the session logs out.
+    refresh_token: str | None = None
+
+
+class RefreshBody(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=8192)
 
 
 class PasswordChangeBody(BaseModel):

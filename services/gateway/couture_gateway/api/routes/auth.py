@@ -1,4 +1,5 @@
-"""``POST /auth/token``: username and password (JSON or form) for a bearer access token."""
+"""``POST /auth/token``: username and password (JSON or form) for a bearer access token and a
+refresh token; ``POST /auth/refresh``: a new access token for a refresh token."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 from couture_auth import AuthenticationFailed, LoginThrottled, LoginUnavailable
 from couture_common.clock import utcnow
 from couture_gateway.deps import AuthDep
-from couture_gateway.schemas.auth import LoginBody, LoginResponse
+from couture_gateway.schemas.auth import LoginBody, LoginResponse, RefreshBody
 from couture_gateway.schemas.common import HTTPExceptionResponse
 
 router = APIRouter(tags=["Login"])
@@ -62,6 +63,17 @@ async def create_token(request: Request, auth: AuthDep) -> LoginResponse:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE, "The LDAP server cannot be reached; try again later"
         ) from None
+    refresh = auth.refresh_token_for(auth.verifier.verify(token, now=now), now=now)
+    return LoginResponse(access_token=token, refresh_token=refresh)
+
+
+@router.post("/auth/refresh", responses={401: {"model": HTTPExceptionResponse}})
+async def refresh_token(body: RefreshBody, auth: AuthDep) -> LoginResponse:
+    """A new access token for the refresh token's session, with the user's roles as they are now."""
+    try:
+        token = await auth.refresh(body.refresh_token, now=utcnow())
+    except AuthenticationFailed:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid or expired refresh token") from None
     return LoginResponse(access_token=token)
 
 
