@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from couture_common.events import TaskInstancesCleared, TaskInstanceStateSet, XComPushed
+from couture_common.events import (
+    DagRunNoteSet,
+    TaskInstanceNoteSet,
+    TaskInstancesCleared,
+    TaskInstanceStateSet,
+    XComPushed,
+)
 
 from .test_gateway import START, Harness, harness, signing_key_pem
 
@@ -165,3 +171,29 @@ async def test_mark_with_past_or_future_reaches_other_runs_by_logical_date(harne
     assert await reached(include_past=True) == ["early", "middle"]
     assert await reached(include_future=True) == ["late", "middle"]
     assert await reached(include_past=True, include_future=True) == ["early", "late", "middle"]
+
+
+async def test_notes_on_a_task_instance_and_its_run_are_written_and_cleared(harness: Harness) -> None:
+    await _run_with_results(harness)
+    ti_url = "/api/v2/dags/etl/dagRuns/r1/taskInstances/transform"
+    noted = await harness.patch(ti_url, json={"note": "slow upstream today"})
+    assert noted.status_code == 200, noted.text
+    assert [(ti["task_id"], ti["note"]) for ti in noted.json()["task_instances"]] == [
+        ("transform", "slow upstream today")
+    ]
+    assert (await harness.get(ti_url)).json()["note"] == "slow upstream today"
+    [event] = await harness.logged(TaskInstanceNoteSet)
+    assert (event.task_id, event.note) == ("transform", "slow upstream today")
+    assert await harness.logged(TaskInstanceStateSet) == []
+
+    run_url = "/api/v2/dags/etl/dagRuns/r1"
+    assert (await harness.patch(run_url, json={"note": "rerun after fix"})).json()[
+        "note"
+    ] == "rerun after fix"
+    cleared = await harness.patch(run_url, json={"note": None}, params={"update_mask": ["note"]})
+    assert cleared.json()["note"] is None
+    assert [e.note for e in await harness.logged(DagRunNoteSet)] == ["rerun after fix", None]
+
+    refused = await harness.patch(ti_url, json={"note": "x"}, params={"update_mask": ["state"]})
+    assert refused.status_code == 400
+    assert (await harness.patch(ti_url, json={})).status_code == 400

@@ -88,6 +88,13 @@ class DagRunStateSet(_RunEvent, frozen=True, kw_only=True):
     state: Literal["queued", "success", "failed"]
 
 
+@event_type("run.note_set", topic=RUN)
+class DagRunNoteSet(_RunEvent, frozen=True, kw_only=True):
+    """A user wrote (or, with None, removed) the run's note."""
+
+    note: str | None
+
+
 @event_type("run.deleted", topic=RUN)
 class DagRunDeleted(_RunEvent, frozen=True, kw_only=True):
     pass
@@ -164,6 +171,13 @@ class TaskInstanceStateSet(_TaskEvent, frozen=True, kw_only=True):
     """A user marked the task instance (mark success / mark failed / skipped)."""
 
     state: Literal["success", "failed", "skipped"]
+
+
+@event_type("ti.note_set", topic=RUN)
+class TaskInstanceNoteSet(_TaskEvent, frozen=True, kw_only=True):
+    """A user wrote (or, with None, removed) the task instance's note."""
+
+    note: str | None
 
 
 @event_type("xcom.pushed", topic=RUN)

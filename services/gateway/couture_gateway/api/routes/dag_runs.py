@@ -13,7 +13,14 @@ from sqlalchemy import ColumnElement, String, cast, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from couture_common.clock import ensure_utc, utcnow
-from couture_common.events import DagRunDeleted, DagRunRequested, DagRunStateSet, TaskInstancesCleared
+from couture_common.events import (
+    DagRunDeleted,
+    DagRunNoteSet,
+    DagRunRequested,
+    DagRunStateSet,
+    Event,
+    TaskInstancesCleared,
+)
 from couture_gateway.api import filters
 from couture_gateway.api.access import only_readable
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
@@ -246,15 +253,15 @@ async def patch_dag_run(
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, f"Invalid field `{sorted(unknown)[0]}` in update mask"
         )
-    if "note" in fields:
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
-            "Notes are set when a run is triggered; changing a run's note is not supported",
-        )
+    events: list[Event] = []
     if "state" in fields:
         if body.state is None:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "state must not be null")
-        await writer.append(DagRunStateSet(dag_id=dag_id, run_id=dag_run_id, state=body.state))
+        events.append(DagRunStateSet(dag_id=dag_id, run_id=dag_run_id, state=body.state))
+    if "note" in fields:
+        events.append(DagRunNoteSet(dag_id=dag_id, run_id=dag_run_id, note=body.note))
+    if events:
+        await writer.append(*events)
     return (await run_responses(conn, [await dag_run_row(conn, dag_id, dag_run_id)]))[0]
 
 

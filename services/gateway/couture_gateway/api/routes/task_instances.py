@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import ColumnElement, Select, select
 
 from couture_common.dagspec import DagSpec
-from couture_common.events import Event, TaskInstancesCleared, TaskInstanceStateSet
+from couture_common.events import Event, TaskInstanceNoteSet, TaskInstancesCleared, TaskInstanceStateSet
 from couture_gateway.api import filters
 from couture_gateway.api.access import only_readable
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
@@ -328,8 +328,6 @@ async def _marked(
     conn: SessionDep, dag_id: str, dag_run_id: str, task_id: str, map_index: int, body: PatchTaskInstanceBody
 ) -> tuple[list[Row], list[Event]]:
     """The task instances a mark reaches and the events that mark them."""
-    if body.note is not None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Changing a task instance's note is not supported")
     if body.new_state is None:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "new_state is required")
     await _ti_row(conn, dag_id, dag_run_id, task_id, map_index)
@@ -397,11 +395,27 @@ async def patch_task_instance(
 ) -> TaskInstanceCollectionResponse:
     """Mark the task instance (and, on request, its relatives and other runs) success, failed or
     skipped. Answers with the task instances it changed."""
-    if update_mask and set(update_mask) - {"new_state"}:
+    fields = set(update_mask) if update_mask else body.model_fields_set
+    if update_mask and fields - {"new_state", "note"}:
         raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, "Only `new_state` can be updated through the REST API"
+            status.HTTP_400_BAD_REQUEST, "Only `new_state` and `note` can be updated through the REST API"
         )
-    rows, events = await _marked(conn, dag_id, dag_run_id, task_id, map_index, body)
+    sets_note = "note" in fields
+    if body.new_state is None and not sets_note:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "new_state or note is required")
+    rows: list[Row] = []
+    events: list[Event] = []
+    if body.new_state is not None:
+        rows, events = await _marked(conn, dag_id, dag_run_id, task_id, map_index, body)
+    if sets_note:
+        target = await _ti_row(conn, dag_id, dag_run_id, task_id, map_index)
+        events.append(
+            TaskInstanceNoteSet(
+                dag_id=dag_id, run_id=dag_run_id, task_id=task_id, map_index=map_index, note=body.note
+            )
+        )
+        if not any(r["task_id"] == task_id and r["run_id"] == dag_run_id for r in rows):
+            rows.append(target)
     if events:
         await writer.append(*events)
     return await _reread(conn, rows)

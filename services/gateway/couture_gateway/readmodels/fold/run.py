@@ -17,12 +17,14 @@ from couture_common.events import (
     DagRunCreated,
     DagRunDeleted,
     DagRunFinished,
+    DagRunNoteSet,
     DagRunRejected,
     DagRunRequested,
     DagRunStarted,
     DagRunStateSet,
     SlaMissed,
     TaskInstanceFinished,
+    TaskInstanceNoteSet,
     TaskInstanceQueued,
     TaskInstanceScheduled,
     TaskInstancesCleared,
@@ -245,6 +247,13 @@ def state_set(rows: RowSet, event: DagRunStateSet, ctx: Context) -> None:
     audit.record(
         rows, ctx, "dag_run.set_state", dag_id=event.dag_id, run_id=event.run_id, extra={"state": event.state}
     )
+
+
+def note_set(rows: RowSet, event: DagRunNoteSet, ctx: Context) -> None:
+    run = rows.get(dag_run, (event.dag_id, event.run_id))
+    if run is not None and run["note"] != event.note:
+        rows.update(dag_run, run, note=event.note)
+    audit.record(rows, ctx, "dag_run.set_note", dag_id=event.dag_id, run_id=event.run_id)
 
 
 def _mark_unfinished(rows: RowSet, event: DagRunStateSet, ctx: Context) -> None:
@@ -486,6 +495,15 @@ def ti_state_set(rows: RowSet, event: TaskInstanceStateSet, ctx: Context) -> Non
         map_index=event.map_index,
         try_number=ti["try_number"] if ti else None,
         extra={"state": event.state},
+    )
+
+
+def ti_note_set(rows: RowSet, event: TaskInstanceNoteSet, ctx: Context) -> None:
+    found = _ti(rows, event)
+    if found is not None and found["note"] != event.note:
+        rows.put(task_instance, {**found, "note": event.note})
+    audit.record(
+        rows, ctx, "task_instance.set_note", dag_id=event.dag_id, run_id=event.run_id, task_id=event.task_id
     )
 
 
