@@ -201,7 +201,7 @@ class AuthService:
         except InvalidTokenError:
             raise AuthenticationFailed("invalid or expired refresh token") from None
         user = await self.user(claims.subject)
-        if await self.is_revoked(claims) or user is None or not user.active:
+        if self.is_revoked(claims) or user is None or not user.active:
             raise AuthenticationFailed("invalid or expired refresh token")
         return self._issuer.issue(user.username, user.roles, now=now, session_id=claims.token_id)
 
@@ -214,8 +214,9 @@ class AuthService:
         await self._log.append([envelope(event, actor=f"user:{claims.subject}")])
         await self._catch_up()
 
-    async def is_revoked(self, claims: TokenClaims) -> bool:
-        await self._catch_up()
+    def is_revoked(self, claims: TokenClaims) -> bool:
+        """Whether the token's session was logged out, as of the directory's last catch-up (every
+        ``user``, ``principal`` or ``directory`` call catches up)."""
         return claims.token_id is not None and claims.token_id in self._directory.revoked_tokens
 
     async def change_password(self, username: str, current: str, new: str) -> None:

@@ -130,13 +130,13 @@ async def authorize(request: Request, gateway: GatewayDep, claims: CurrentUser) 
     token. For a DAG endpoint the check is on the ``dag_id`` in the URL, and a body naming other
     DAGs is refused (400) rather than acted on unchecked.
     """
-    if await gateway.auth.is_revoked(claims):
+    principal = await gateway.auth.principal(claims.subject)
+    if gateway.auth.is_revoked(claims):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Token revoked (logged out)",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
-    principal = await gateway.auth.principal(claims.subject)
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
