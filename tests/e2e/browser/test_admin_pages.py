@@ -25,6 +25,7 @@ def test_admin_manages_variables_connections_pools_dag_files_and_users(
     assert seen["uploadMessage"] == "Uploaded 1 file."
     assert "+# reviewed in the browser" in seen["editDiff"]
     assert '+with DAG("from_browser"' in seen["newDiff"]
+    assert '+    EmptyOperator(task_id="hello")' in seen["newDiff"]
     assert "not available in this version" in seen["notBuiltText"]
     assert seen["badMappingError"] == 'AUTH_ROLES_MAPPING: expected {"group DN": ["Role", ...]}'
     assert seen["bindPasswordPlaceholder"] == "Set: leave empty to keep it"

@@ -81,21 +81,30 @@ await withPage(async (page, result) => {
   const source = dialog.getByLabel("Source");
   await source.waitFor();
   await source.fill(`${await source.inputValue()}\n# reviewed in the browser\n`);
-  await dialog.getByRole("button", { name: "Review changes" }).click();
+  await dialog.getByRole("button", { name: "Review & Save" }).click();
   result.editDiff = await dialog.getByTestId("diff").innerText();
   await shot(page, "review-diff");
-  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await dialog.getByRole("button", { name: "Save Code" }).click();
   await dialog.waitFor({ state: "detached" });
 
   await page.getByRole("button", { name: "+ New DAG file" }).click();
   dialog = page.getByRole("dialog");
   await dialog.getByLabel("File name").fill("from_browser.py");
-  await dialog.getByLabel("Source").fill(
+  await dialog.getByLabel("Source", { exact: true }).fill(
     'from datetime import datetime\n\nfrom airflow import DAG\nfrom airflow.operators.empty import EmptyOperator\n\nwith DAG("from_browser", start_date=datetime(2024, 1, 1), schedule=None):\n    EmptyOperator(task_id="only")\n',
   );
-  await dialog.getByRole("button", { name: "Review changes" }).click();
+  // A code brick saved once is inserted at the cursor (here: the end of the file).
+  await dialog.getByRole("button", { name: "+ Add a new code brick" }).click();
+  await dialog.getByLabel("Code brick title").fill("Say hello");
+  await dialog.getByLabel("Code brick code").fill('    EmptyOperator(task_id="hello")');
+  await dialog.getByRole("button", { name: "Add", exact: true }).click();
+  const newSource = dialog.getByLabel("Source");
+  await newSource.evaluate((box) => box.setSelectionRange(box.value.length, box.value.length));
+  await dialog.getByRole("button", { name: "Insert Say hello" }).click();
+  await shot(page, "code-bricks");
+  await dialog.getByRole("button", { name: "Review & Save" }).click();
   result.newDiff = await dialog.getByTestId("diff").innerText();
-  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await dialog.getByRole("button", { name: "Save Code" }).click();
   await page.getByRole("row", { name: /from_browser\.py/ }).getByText("parsed").waitFor();
   await shot(page, "manage-dags");
   result.steps.push("manage DAGs");

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link } from "react-router-dom";
 import { api } from "../../api/client";
 import type { DagFile, DagFileList, DagFileReview, DagFileSource } from "../../api/types";
@@ -23,6 +23,68 @@ function Diff({ diff }: { diff: string }) {
   );
 }
 
+interface CodeBrick {
+  id: string;
+  title: string;
+  code: string;
+}
+
+const BRICKS = "/api/couture/code-bricks";
+
+/** The shared snippets ("code bricks"): insert one at the cursor, or add a new one. */
+function CodeBricks({ onInsert }: { onInsert: (code: string) => void }) {
+  const bricks = usePoll(() => api.get<{ code_bricks: CodeBrick[] }>(BRICKS), [], 0);
+  const [adding, setAdding] = useState(false);
+  const [title, setTitle] = useState("");
+  const [code, setCode] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const add = async () => {
+    setError(null);
+    try {
+      await api.post(BRICKS, { title, code });
+      setAdding(false);
+      setTitle("");
+      setCode("");
+      bricks.reload();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <aside className="bricks" aria-label="Code bricks">
+      <h3>Code bricks</h3>
+      <ErrorText error={bricks.error ?? error} />
+      {bricks.data?.code_bricks.map((b) => (
+        <div key={b.id} className="brick">
+          <span title={b.code}>{b.title}</span>
+          <button type="button" onClick={() => onInsert(b.code)} aria-label={`Insert ${b.title}`}>
+            Insert
+          </button>
+        </div>
+      ))}
+      {bricks.data?.code_bricks.length === 0 && <p className="muted small">No code bricks yet.</p>}
+      {adding ? (
+        <div className="brick-form">
+          <input placeholder="Title" aria-label="Code brick title" value={title} onChange={(e) => setTitle(e.target.value)} />
+          <textarea className="code" rows={5} aria-label="Code brick code" value={code} onChange={(e) => setCode(e.target.value)} spellCheck={false} />
+          <div className="actions">
+            <button type="button" onClick={() => setAdding(false)}>
+              Cancel
+            </button>
+            <button type="button" className="primary" disabled={!title || !code} onClick={add}>
+              Add
+            </button>
+          </div>
+        </div>
+      ) : (
+        <button type="button" className="link" onClick={() => setAdding(true)}>
+          + Add a new code brick
+        </button>
+      )}
+    </aside>
+  );
+}
+
 /** Write, then review the diff against the stored file, then save: the server refuses a stale base. */
 function Editor({ relative, onClose, onSaved }: { relative: string | null; onClose: () => void; onSaved: () => void }) {
   const source = usePoll(relative ? () => api.get<DagFileSource>(filePath(relative)) : null, [relative], 0);
@@ -32,6 +94,13 @@ function Editor({ relative, onClose, onSaved }: { relative: string | null; onClo
   const [error, setError] = useState<string | null>(null);
   const text = content ?? source.data?.content ?? "";
   const baseVersion = relative ? (source.data?.version ?? null) : null;
+  const editor = useRef<HTMLTextAreaElement>(null);
+
+  const insert = (code: string) => {
+    const at = editor.current?.selectionStart ?? text.length;
+    const snippet = code.endsWith("\n") ? code : `${code}\n`;
+    setContent(text.slice(0, at) + snippet + text.slice(at));
+  };
 
   const doReview = async () => {
     setError(null);
@@ -69,7 +138,7 @@ function Editor({ relative, onClose, onSaved }: { relative: string | null; onClo
               Back to editing
             </button>
             <button type="button" className="primary" disabled={!review.changed} onClick={save}>
-              Save
+              Save Code
             </button>
           </div>
         </>
@@ -79,14 +148,22 @@ function Editor({ relative, onClose, onSaved }: { relative: string | null; onClo
             File name (inside the DAG folder)
             <input value={name} onChange={(e) => setName(e.target.value)} disabled={!!relative} placeholder="my_dag.py" aria-label="File name" />
           </label>
-          <textarea className="code editor" aria-label="Source" rows={24} spellCheck={false} value={text} onChange={(e) => setContent(e.target.value)} />
+          <div className="editor-with-bricks">
+            <textarea ref={editor} className="code editor" aria-label="Source" rows={24} spellCheck={false} value={text} onChange={(e) => setContent(e.target.value)} />
+            <CodeBricks onInsert={insert} />
+          </div>
           <ErrorText error={error ?? source.error} />
           <div className="actions">
             <button type="button" onClick={onClose}>
               Cancel
             </button>
+            {relative && (
+              <button type="button" disabled={content === null || content === source.data?.content} onClick={() => setContent(null)}>
+                Revert
+              </button>
+            )}
             <button type="button" className="primary" disabled={!name} onClick={doReview}>
-              Review changes
+              {"Review & Save"}
             </button>
           </div>
         </>
