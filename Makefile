@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+UI_DIST := ui/dist/index.html
+UI_SOURCES := $(shell find ui/src -type f 2>/dev/null) ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts ui/tsconfig.json
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint ui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,24 +13,37 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## Set up (first time) and start the product: UI and API on http://127.0.0.1:8080
-run: $(STAMP)
+ui/node_modules/.package-lock.json: ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+
+$(UI_DIST): ui/node_modules/.package-lock.json $(UI_SOURCES)
+	cd ui && npm run build
+
+## Build the web UI (ui/dist), served by the gateway
+ui: $(UI_DIST)
+
+## Set up (first time) and start the product: http://127.0.0.1:8080, superadmin / couture@123
+run: $(STAMP) $(UI_DIST)
 	$(VENV)/bin/couture standalone
 
-## Set up (first time) and run the whole test suite, linters and type checks included
-test: $(STAMP)
+## Set up (first time) and run the whole test suite, linters and type checks included.
+## Starts Kafka, PostgreSQL and OpenLDAP on loopback (deploy/local/services) and installs
+## Debian's Chromium for the browser tests when it is missing.
+test: $(STAMP) $(UI_DIST)
 	$(VENV)/bin/ruff check libs services tests bench
 	$(VENV)/bin/ruff format --check libs services tests bench
 	$(VENV)/bin/mypy libs services
-	$(VENV)/bin/pytest -q tests
+	cd ui && npm test
+	command -v chromium >/dev/null || deploy/local/chromium
+	eval "$$(deploy/local/services up)" && $(VENV)/bin/pytest -q tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check libs services tests bench
 	$(VENV)/bin/mypy libs services
 
-## Print the engine's benchmark figures
+## Print the benchmarks' figures (the Kafka one needs `eval "$(deploy/local/services up)"`)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache ui/node_modules ui/dist

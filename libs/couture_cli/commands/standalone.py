@@ -25,11 +25,12 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     from fastapi import Depends
 
+    from couture_common.tracing import configure_tracing
     from couture_gateway.app import create_app
     from couture_gateway.deps import require_user
+    from couture_gateway.ui import mount_ui
     from couture_registry.api import registry_router
     from couture_registry.code_bricks import CodeBrickStore
-    from couture_common.tracing import configure_tracing
     from couture_standalone.engine import Engine
 
     configure_tracing("couture-standalone")
@@ -58,6 +59,8 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
             ),
             prefix="/api/couture",
         )
+        # Last: the UI answers every GET the API routes above do not.
+        mount_ui(app)
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
         )
