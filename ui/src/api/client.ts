@@ -40,6 +40,16 @@ function describeError(body: unknown, fallback: string): string {
   return fallback;
 }
 
+/** JSON answers parsed; anything else (a proxy's HTML error page) kept as text. */
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const token = hooks.token();
@@ -54,7 +64,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   if (answer.status === 401 && token) hooks.unauthorised();
   if (answer.status === 204) return undefined as T;
   const text = await answer.text();
-  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  const parsed = parseBody(text);
   if (!answer.ok) {
     const message = describeError(parsed, `${answer.status} ${answer.statusText}`);
     if (answer.status === 403 && message.startsWith(PASSWORD_CHANGE_REQUIRED)) hooks.passwordChangeRequired();

@@ -176,6 +176,7 @@ export function ManageDags() {
   const files = usePoll(() => api.get<DagFileList>(FILES), [], 3000);
   const [editing, setEditing] = useState<string | null | undefined>(undefined);
   const [overwrite, setOverwrite] = useState(false);
+  const [search, setSearch] = useState("");
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -214,6 +215,7 @@ export function ManageDags() {
       <header className="page-header">
         <h1>Manage DAGs</h1>
         <div className="filters">
+          <input type="search" placeholder="Search files and DAGs" aria-label="Search files and DAGs" value={search} onChange={(e) => setSearch(e.target.value)} />
           <label className="inline">
             <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Overwrite existing
           </label>
@@ -250,7 +252,9 @@ export function ManageDags() {
             </tr>
           </thead>
           <tbody>
-            {files.data.files.map((f) => (
+            {files.data.files
+              .filter((f) => [f.relative_fileloc, ...f.dag_ids].some((name) => name.toLowerCase().includes(search.toLowerCase())))
+              .map((f) => (
               <tr key={f.relative_fileloc}>
                 <td className="mono">{f.relative_fileloc}</td>
                 <td>
