@@ -166,11 +166,14 @@ class SchedulerService:
     async def _replay(self, meta: Consumer, runs: Consumer, ends: dict[TopicPartition, int]) -> bool:
         """Fold up to ``ends``; False when the run assignment changed meanwhile."""
         for consumer in (meta, runs):
-            while not all(consumer.position(tp) >= ends[tp] for tp in consumer.assignment if tp in ends):
+            while behind := [tp for tp in consumer.assignment if consumer.position(tp) < ends.get(tp, 0)]:
                 records = await consumer.poll(5000, timeout=_REPLAY_WAIT)
                 if runs.assignment != self._owned:
                     return False
                 await self._fold(records)
+                if not records and all(TOPICS[tp.topic].retention_hours is not None for tp in behind):
+                    # Retention may have deleted the rest before the end offset: nothing more comes.
+                    break
         return runs.assignment == self._owned
 
     async def _follow(self, meta: Consumer, runs: Consumer) -> None:
