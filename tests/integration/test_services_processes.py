@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from couture_cli.main import build_parser
+
 COUTURE = Path(sys.executable).parent / "couture"
 SERVICE_TOKEN = "s" * 40
 PASSWORD = "couture@123"
@@ -355,3 +357,15 @@ def _wait_for_task_state(
                 return
             time.sleep(0.1)
     raise AssertionError(f"the task is {seen}, not {state}, after {timeout} s")
+
+
+@pytest.mark.parametrize("service", ["scheduler", "executor", "registry", "auth", "gateway"])
+def test_each_service_command_says_what_it_serves_and_how_it_is_configured(
+    service: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args([service, "--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "/health and /ready" in text
+    assert "COUTURE_* variables" in text
