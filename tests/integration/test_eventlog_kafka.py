@@ -4,6 +4,7 @@ plus what only Kafka shows (topic settings on the cluster, namespaces)."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 
@@ -13,7 +14,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.structs import TopicPartition as KafkaTopicPartition
 
-from couture_common.eventlog import EventLogError, TopicPartition
+from couture_common.eventlog import EventLogError, Record, TopicPartition
 from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import UnknownEventError, encode_payload
@@ -169,6 +170,36 @@ async def test_members_in_separate_log_instances_split_a_group_like_separate_ser
         mine = sum(1 for r in appended if TopicPartition(r.topic, r.partition) in first.assignment)
         received = await read_all(first, mine) + await read_all(second, len(appended) - mine)
         assert in_log_order(received) == in_log_order(appended)
+
+
+async def test_after_a_rebalance_members_resume_from_the_groups_committed_offsets(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    async with KafkaEventLog(kafka_bootstrap, namespace=namespace) as log:
+        first = log.consumer([RUN], group="scheduler")
+        await until(lambda: first.assignment == ALL_RUN_PARTITIONS, [first])
+        appended = await log.append([xcom(dag_id) for dag_id in SPREAD_DAG_IDS])
+        committed = appended[:20]
+        assert in_log_order(await read_all(first, len(appended))) == in_log_order(appended)
+        await first.commit(
+            {TopicPartition(r.topic, r.partition): r.offset + 1 for r in in_log_order(committed)}
+        )
+
+        second = log.consumer([RUN], group="scheduler")
+        after: list[Record] = []
+        deadline = time.monotonic() + 20
+        while not (second.assignment and first.assignment.isdisjoint(second.assignment)):
+            assert time.monotonic() < deadline, "the group did not settle in time"
+            after += await first.poll(timeout=0.05) + await second.poll(timeout=0.05)
+
+        # Kafka's rebalance moves every partition: each member starts at the committed offsets,
+        # the first one in the partitions it kept too, so what nobody committed is read again.
+        uncommitted = [r for r in appended if r not in committed]
+        while len(after) < len(uncommitted):
+            assert time.monotonic() < deadline, f"{len(after)} of {len(uncommitted)} records read again"
+            after += await first.poll(timeout=0.05) + await second.poll(timeout=0.05)
+        assert in_log_order(after) == in_log_order(uncommitted)
+        assert await first.poll(timeout=0.2) == [] and await second.poll(timeout=0.2) == []
 
 
 # What the messages look like on the broker, and what other producers may put there.

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition as KafkaPartition
@@ -268,6 +268,9 @@ class KafkaConsumer:
         # Without a group every partition is this consumer's from the start, read from offset 0.
         self._assignment = partitions if group is None else frozenset()
         self._positions: dict[TopicPartition, int] = dict.fromkeys(self._assignment, 0)
+        self._rebalances = _Rebalances()
+        #: The rebalance whose assignment ``_assignment`` and ``_positions`` hold.
+        self._generation = 0
         self._starting: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
         self._polling = False
@@ -304,9 +307,9 @@ class KafkaConsumer:
                     "polling",
                 )
             )
-            if self._group is not None:
-                fetched = self._hold_back_gained(fetched)
-                await self._sync_assignment()
+            if self._rebalances.generation != self._generation:
+                await self._take_assignment(fetched)
+                fetched = {}
             records = self._decode(fetched)
             if records or (deadline is not None and loop.time() >= deadline):
                 return records
@@ -316,42 +319,34 @@ class KafkaConsumer:
         if self._group is None:
             self._kafka.assign([self._to_kafka(tp) for tp in self._assignment])
         else:
-            self._kafka.subscribe(topics=kafka_topics)
+            self._kafka.subscribe(topics=kafka_topics, listener=self._rebalances)
         await _kafka_call(self._kafka.start(), "starting a consumer")
         if self._group is None:
             for tp, offset in self._positions.items():
                 self._kafka.seek(self._to_kafka(tp), offset)
 
-    def _hold_back_gained(self, fetched: Mapping[Any, list[Any]]) -> dict[Any, list[Any]]:
-        """Drop what was fetched from partitions gained in this poll, to be read again later.
+    async def _take_assignment(self, fetched: Mapping[Any, list[Any]]) -> None:
+        """Take on the assignment of the group's latest rebalance, and its positions.
 
-        Callers see a new assignment, with its positions, before any record from it.
+        After a rebalance every partition restarts at the group's committed offset, those this
+        member kept included, as Kafka does: what was read and not committed is read again. What
+        this poll fetched is fetched again from there, so callers see the new assignment and its
+        positions before any record from it.
         """
-        kept = {}
+        generation = self._rebalances.generation
         for kafka_tp, messages in fetched.items():
-            if self._from_kafka(kafka_tp) in self._assignment:
-                kept[kafka_tp] = messages
-            elif messages:
+            if messages:
                 self._kafka.seek(kafka_tp, messages[0].offset)
-        return kept
-
-    async def _sync_assignment(self) -> None:
-        """Take on the group's current assignment, with the positions of new partitions."""
-        current = frozenset(self._from_kafka(tp) for tp in self._kafka.assignment())
-        if current == self._assignment:
-            return
         positions = {}
-        for tp in current:
-            if tp in self._positions:
-                positions[tp] = self._positions[tp]
-                continue
+        for kafka_tp in self._kafka.assignment():
             try:
-                positions[tp] = await self._kafka.position(self._to_kafka(tp))
+                positions[self._from_kafka(kafka_tp)] = await self._kafka.position(kafka_tp)
             except KafkaError:
                 # Revoked again while we asked; the next poll takes on the newer assignment.
                 return
         self._positions = positions
-        self._assignment = current
+        self._assignment = frozenset(positions)
+        self._generation = generation
 
     def _decode(self, fetched: Mapping[Any, list[Any]]) -> list[Record]:
         """Records in offset order per partition; an undecodable one stops the batch before it.
@@ -455,6 +450,19 @@ class KafkaConsumer:
         self._check_open()
         if tp not in self._assignment:
             raise EventLogError(f"{tp.topic}[{tp.partition}] is not assigned to this consumer")
+
+
+class _Rebalances(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Counts the group's rebalances, for the consumer to take on each new assignment."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.generation += 1
 
 
 async def _kafka_call(awaitable: Awaitable[T], doing: str) -> T:
