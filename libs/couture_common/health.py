@@ -115,7 +115,7 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, terminate.set)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve(), name="http")
+    serving = asyncio.create_task(_serve_http(server, host, port), name="http")
     try:
         while not server.started:
             if serving.done():
@@ -144,9 +144,17 @@ async def serve(
             raise ServeError(f"the HTTP server on {host}:{port} ended on its own")
     finally:
         server.should_exit = True
-        await serving
+        await asyncio.wait([serving])
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+async def _serve_http(server: uvicorn.Server, host: str, port: int) -> None:
+    try:
+        await server.serve()
+    except SystemExit:
+        # uvicorn exits the process when it cannot listen or the app's startup fails; it logged why.
+        raise ServeError(f"could not serve HTTP on {host}:{port}") from None
 
 
 async def _call(start: Callable[[], Awaitable[None]]) -> None:

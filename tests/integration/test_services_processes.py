@@ -261,7 +261,7 @@ def test_the_registry_serves_dag_versions_only_to_holders_of_the_service_token(
     assert registry.terminate() == 0
 
 
-def test_a_scheduler_stopped_while_starting_exits_cleanly(deployment: Deployment) -> None:
+def test_a_lone_scheduler_answers_health_and_readiness_and_exits_0_on_sigterm(deployment: Deployment) -> None:
     scheduler = deployment.start("scheduler")
     scheduler.wait_ready()
     assert scheduler.readiness()["status"] == "ready"
