@@ -17,6 +17,7 @@ from couture_cli.commands import (
     projections,
     services,
     standalone,
+    streams,
     tasks,
     users,
     variables,
@@ -25,7 +26,7 @@ from couture_cli.errors import CliError
 from couture_common.eventlog.port import EventLogError
 from couture_common.settings import Settings
 
-GROUPS = (standalone, services, dags, tasks, variables, connections, users, projections, fernet)
+GROUPS = (standalone, services, streams, dags, tasks, variables, connections, users, projections, fernet)
 
 
 def build_parser() -> argparse.ArgumentParser:
