@@ -35,7 +35,7 @@ test: $(STAMP) $(UI_DIST)
 	$(VENV)/bin/mypy libs services
 	cd ui && npm test
 	command -v chromium >/dev/null || deploy/local/chromium
-	eval "$$(deploy/local/services up)" && $(VENV)/bin/pytest -q tests
+	exports="$$(deploy/local/services up)" && eval "$$exports" && $(VENV)/bin/pytest -q tests
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check libs services tests bench
