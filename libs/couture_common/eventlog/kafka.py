@@ -10,6 +10,9 @@
 * Group consumers are Kafka consumer groups: partitions are spread and rebalanced by the broker,
   offsets are committed to Kafka. A consumer without a group assigns itself every partition and
   reads from offset 0. Consumers read committed data only (``read_committed``).
+* After a rebalance every partition restarts at the group's committed offset, in the member that
+  kept it too: what was read and not committed is read again (a commit refused because the group
+  rebalanced meanwhile is logged, not raised, for the same reason).
 * During a rebalance a member that has not yet noticed it lost a partition may still read it
   while its new owner starts: ownership of a key is exclusive only between rebalances, so what a
   member does with an event must be safe to do twice.
@@ -36,7 +39,7 @@ from typing import Any, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import TopicPartition as KafkaPartition
 
 from couture_common.eventlog._kafka_codec import decode_record, encode_messages
@@ -378,10 +381,7 @@ class KafkaConsumer:
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self._check_assigned(tp)
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise EventLogError(
-                f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}"
-            )
+        _check_offset(tp, offset)
         self._positions[tp] = offset
         if self._starting is not None and self._starting.done():
             try:
@@ -398,16 +398,18 @@ class KafkaConsumer:
         else:
             for tp, offset in offsets.items():
                 self._check_assigned(tp)
-                if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-                    raise EventLogError(
-                        f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}"
-                    )
+                _check_offset(tp, offset)
             chosen = dict(offsets)
-        if chosen:
-            await _kafka_call(
-                self._kafka.commit({self._to_kafka(tp): offset for tp, offset in chosen.items()}),
-                f"committing the offsets of group {self._group!r}",
-            )
+        if not chosen:
+            return
+        try:
+            await self._kafka.commit({self._to_kafka(tp): offset for tp, offset in chosen.items()})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # The group rebalanced since these records were read: their partitions start again at
+            # the last commit that went through, here or at their new owner, as after any rebalance.
+            logger.warning("group %r rebalanced before its offsets were committed: %r", self._group, exc)
+        except KafkaError as exc:
+            raise EventLogError(f"committing the offsets of group {self._group!r} failed: {exc!r}") from exc
 
     async def close(self) -> None:
         """Leave the group (its other members take over the partitions) and end any poll."""
@@ -470,6 +472,11 @@ async def _kafka_call(awaitable: Awaitable[T], doing: str) -> T:
         return await awaitable
     except KafkaError as exc:
         raise EventLogError(f"{doing} failed: {exc!r}") from exc
+
+
+def _check_offset(tp: TopicPartition, offset: int) -> None:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise EventLogError(f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}")
 
 
 def _is_host_port(server: str) -> bool:
