@@ -4,18 +4,20 @@ The agent reads the ``run`` topic in the app's consumer group and folds ``ti.sta
 ``ti.finished`` with the pure fold of ``readmodels.fold.durations``; every other event is skipped
 by its type header, undecoded. The table's changelog topic makes the statistics survive restarts
 and rebalances. ``GET /couture/task-durations/{dag_id}/`` answers from the worker owning the
-DAG's partition (faust routes the request there).
+DAG's partition; another worker redirects the request there.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import faust
 import msgspec
 from faust.web import Request, Response, View
 
 from couture_common.eventlog.kafka import KafkaEventLog
+from couture_common.eventlog.port import partition_for
 from couture_common.topics import RUN
 from couture_gateway.readmodels.fold import durations
 from couture_gateway.streams.app import event_type, raw_topic, record_of
@@ -44,14 +46,33 @@ def install(app: faust.App, log: KafkaEventLog) -> faust.types.TableT[str, Any]:
     app.agent(raw_topic(app, log, RUN), name="task-durations")(fold_durations)
 
     @app.page("/couture/task-durations/{dag_id}/")
-    @app.table_route(table=table, match_info="dag_id")
     async def dag_durations(web: View, request: Request, dag_id: str) -> Response:
+        owner = owner_of(app, table, dag_id)
+        if owner is not None and owner != str(app.conf.canonical_url):
+            return web.json(
+                {"detail": f"DAG {dag_id!r} is served by the worker at {owner}"},
+                status=307,
+                headers={"Location": f"{owner.rstrip('/')}/couture/task-durations/{quote(dag_id)}/"},
+            )
         stats = stats_of(table.get(dag_id))
         if stats is None:
             return web.json({"detail": f"no finished or running try of DAG {dag_id!r} yet"}, status=404)
         return web.json(describe(stats))
 
     return table
+
+
+def owner_of(app: faust.App, table: faust.types.TableT[str, Any], dag_id: str) -> str | None:
+    """The web address of the worker holding ``dag_id``'s entry; None before partitions are assigned.
+
+    Faust's own ``table_route`` cannot be used: it finds a key's partition with Kafka's default
+    partitioner, while the event log places keys with ``partition_for``.
+    """
+    partition = partition_for(dag_id, table.partitions or 1)
+    for url, topics in app.router.table_metadata(table.name).items():
+        if any(partition in partitions for partitions in topics.values()):
+            return url
+    return None
 
 
 def stats_of(stored: Any) -> durations.DagDurations | None:
