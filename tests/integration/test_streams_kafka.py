@@ -27,7 +27,7 @@ from couture_common.settings import Settings
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
 from couture_gateway.readmodels.security_tables import audit_log
-from couture_gateway.streams.worker import StreamsConfigError, run_streams
+from couture_streams.worker import StreamsConfigError, run_streams
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

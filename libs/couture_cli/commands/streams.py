@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _streams(args: argparse.Namespace, settings: Settings) -> int:
-    from couture_gateway.streams.worker import StreamsConfigError, run_streams
+    from couture_streams.worker import StreamsConfigError, run_streams
 
     if not 1 <= args.port <= 65535:
         raise CliError(f"--port must be from 1 to 65535, not {args.port}", exit_code=2)

@@ -20,7 +20,7 @@ from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.eventlog.port import partition_for
 from couture_common.topics import RUN
 from couture_gateway.readmodels.fold import durations
-from couture_gateway.streams.app import event_type, raw_topic, record_of
+from couture_streams.app import event_type, raw_topic, record_of
 
 TABLE = "task-durations"
 _TYPES = frozenset(event.TYPE for event in durations.DURATION_EVENTS)

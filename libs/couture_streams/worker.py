@@ -10,7 +10,7 @@ from couture_common.eventlog.port import EventLog
 from couture_common.settings import Settings
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.streams import audit, durations
-from couture_gateway.streams.app import create_app
+from couture_streams.app import create_app
 
 
 class StreamsConfigError(ValueError):
