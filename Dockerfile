@@ -56,13 +56,14 @@ ENV PATH=/opt/couture/venv/bin:$PATH \
 USER 10001:10001
 WORKDIR /var/lib/couture
 VOLUME ["/var/lib/couture"]
-EXPOSE 8080 8090
+EXPOSE 8080 8090 6066
 
 # One image, several services: each answers liveness on one of these, so the check tries them in
 # turn (scheduler and executor on COUTURE_HEALTH_PORT; registry, auth and gateway on COUTURE_PORT;
-# standalone at the API's monitor route). The slim image has no curl: the venv's Python asks.
+# standalone at the API's monitor route; streams on faust's web port, 6066). The slim image has no
+# curl: the venv's Python asks.
 HEALTHCHECK --interval=15s --timeout=8s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request as r\nhealth, port = os.environ.get('COUTURE_HEALTH_PORT', '8090'), os.environ.get('COUTURE_PORT', '8080')\nfor url in (f'http://127.0.0.1:{health}/health', f'http://127.0.0.1:{port}/health', f'http://127.0.0.1:{port}/api/v2/monitor/health'):\n    try:\n        r.urlopen(url, timeout=2)\n        raise SystemExit(0)\n    except OSError:\n        pass\nraise SystemExit(1)"]
+    CMD ["python", "-c", "import os, urllib.request as r\nhealth, port = os.environ.get('COUTURE_HEALTH_PORT', '8090'), os.environ.get('COUTURE_PORT', '8080')\nfor url in (f'http://127.0.0.1:{health}/health', f'http://127.0.0.1:{port}/health', f'http://127.0.0.1:{port}/api/v2/monitor/health', 'http://127.0.0.1:6066/'):\n    try:\n        r.urlopen(url, timeout=2)\n        raise SystemExit(0)\n    except OSError:\n        pass\nraise SystemExit(1)"]
 
 ENTRYPOINT ["couture"]
 CMD ["standalone"]

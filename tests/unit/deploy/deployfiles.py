@@ -29,6 +29,8 @@ CONFIGURATION_DOC = REPO / "docs" / "configuration.md"
 
 #: The services the product runs as ``couture <service>``, one container or Deployment each.
 SERVICES = ("scheduler", "executor", "registry", "auth", "gateway")
+#: Every process of the distributed deployment: the services and the faust-streaming worker.
+PROCESSES = (*SERVICES, "streams")
 
 
 class InterpolationError(ValueError):

@@ -21,6 +21,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
+from couture_cli.commands.streams import DEFAULT_WEB_PORT as STREAMS_WEB_PORT
 from couture_common.eventlog.factory import open_event_log
 from couture_common.health import HEALTH_PORT_VARIABLE, health_port
 from couture_common.settings import Settings
@@ -28,8 +29,8 @@ from tests.unit.deploy.deployfiles import (
     COMPOSE_ENV_EXAMPLE,
     COMPOSE_FILE,
     DOCKERFILE,
+    PROCESSES,
     REPO,
-    SERVICES,
     InterpolationError,
     couture_commands,
     documented_settings,
@@ -49,6 +50,8 @@ FILLED = {
     "COUTURE_ADMIN_PASSWORD": "a-long-admin-password",
 }
 HTTP_SERVICES = ("registry", "auth", "gateway")
+#: The processes that fold events into the read models, and so alone need the database.
+READ_MODEL_WRITERS = ("gateway", "streams")
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +86,7 @@ def _image_env() -> dict[str, str]:
 
 
 def _couture(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: s for name, s in compose["services"].items() if s.get("command", [""])[0] in SERVICES}
+    return {name: s for name, s in compose["services"].items() if s.get("command", [""])[0] in PROCESSES}
 
 
 def test_the_file_is_valid_by_the_compose_specification_schema(compose: dict[str, Any]) -> None:
@@ -116,7 +119,7 @@ def test_the_env_example_holds_no_secret_and_starting_without_one_fails_naming_i
 
 def test_every_service_runs_the_built_image_or_a_pinned_one(compose: dict[str, Any]) -> None:
     couture = _couture(compose)
-    assert sorted(s["command"][0] for s in couture.values()) == sorted(SERVICES)
+    assert sorted(s["command"][0] for s in couture.values()) == sorted(PROCESSES)
     images = {s["image"] for s in couture.values()}
     assert len(images) == 1, f"the Couture services run different images: {images}"
     for name, service in couture.items():
@@ -160,9 +163,9 @@ def test_each_service_gets_valid_settings_and_only_the_secrets_it_needs(
             open_event_log(settings.event_log_url)
             assert settings.event_log_url.startswith("kafka://"), name
             assert settings.secret_box is not None
-            if name not in HTTP_SERVICES:
+            if name in ("scheduler", "executor"):
                 assert health_port() == int(env[HEALTH_PORT_VARIABLE])
-        if name == "gateway":
+        if name in READ_MODEL_WRITERS:
             url = sa.make_url(env["COUTURE_DATABASE_URL"])
             postgres = compose["services"]["postgres"]["environment"]
             assert (url.drivername, url.host, url.port) == ("postgresql+asyncpg", "postgres", 5432)
@@ -197,7 +200,8 @@ def test_depends_on_names_services_that_report_their_health(compose: dict[str, A
         visit(name, ())
     for name in _couture(compose):
         assert "kafka" in services[name]["depends_on"], f"{name} needs the event log"
-    assert "postgres" in services["gateway"]["depends_on"]
+    for name in READ_MODEL_WRITERS:
+        assert "postgres" in services[name]["depends_on"], f"{name} writes the read models"
 
 
 def test_executors_scale_and_only_the_gateway_is_published(compose: dict[str, Any]) -> None:
@@ -252,12 +256,14 @@ def test_couture_health_checks_ask_readiness_on_the_port_each_service_serves(com
     for name, service in _couture(compose).items():
         url = _health_url(service)
         port = int(re.search(r":(\d+)/", url).group(1))  # type: ignore[union-attr]
-        if name in HTTP_SERVICES:
+        if name == "streams":
+            assert port == STREAMS_WEB_PORT, "faust's web server answers on couture streams --port"
+        elif name in HTTP_SERVICES:
             assert port == image_port, name
             assert HEALTH_PORT_VARIABLE not in service["environment"], name
         else:
             assert port == int(service["environment"][HEALTH_PORT_VARIABLE]), name
-        expected = "/api/v2/monitor/health" if name == "gateway" else "/ready"
+        expected = {"gateway": "/api/v2/monitor/health", "streams": "/"}.get(name, "/ready")
         assert url.endswith(expected), f"{name}: {url}"
         timing = service["healthcheck"]
         assert {"interval", "timeout", "retries", "start_period"} <= set(timing), name
@@ -286,7 +292,7 @@ def server() -> Iterator[tuple[int, type[_Handler]]]:
     httpd.server_close()
 
 
-@pytest.mark.parametrize("name", SERVICES)
+@pytest.mark.parametrize("name", PROCESSES)
 def test_a_health_check_passes_when_ready_and_fails_while_not(
     compose: dict[str, Any], server: tuple[int, type[_Handler]], name: str
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import couture_gateway.ui
+from couture_cli.commands.streams import DEFAULT_WEB_PORT as STREAMS_WEB_PORT
 from couture_common.health import DEFAULT_HEALTH_PORT
 from tests.unit.deploy.deployfiles import (
     DOCKERFILE,
@@ -138,7 +139,7 @@ def test_entrypoint_is_couture_and_services_listen_beyond_loopback() -> None:
     env = _env(FINAL)
     assert env["COUTURE_HOST"] == "0.0.0.0"
     exposed = {int(port) for port in _last(FINAL, "EXPOSE").arguments.split()}
-    assert exposed == {int(env["COUTURE_PORT"]), DEFAULT_HEALTH_PORT}
+    assert exposed == {int(env["COUTURE_PORT"]), DEFAULT_HEALTH_PORT, STREAMS_WEB_PORT}
     assert "/opt/couture/venv/bin" in env["PATH"].split(":")
 
 
@@ -216,29 +217,36 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _run_healthcheck(env: dict[str, str]) -> int:
+def _run_healthcheck(env: dict[str, str], streams_port: int) -> int:
+    """Runs the image's HEALTHCHECK command; faust's fixed web port is pointed at ``streams_port``."""
     healthcheck = _last(FINAL, "HEALTHCHECK").arguments
     command = json.loads(healthcheck[healthcheck.index("CMD") + 3 :].strip())
     assert command[:2] == ["python", "-c"]
-    return subprocess.run([sys.executable, "-c", command[2]], env=env, timeout=30).returncode
+    streams_url = f"'http://127.0.0.1:{STREAMS_WEB_PORT}/'"
+    assert streams_url in command[2]
+    code = command[2].replace(streams_url, f"'http://127.0.0.1:{streams_port}/'")
+    return subprocess.run([sys.executable, "-c", code], env=env, timeout=30).returncode
 
 
 @pytest.mark.parametrize(
-    ("path", "variable"),
+    ("path", "where"),
     [
         ("/health", "COUTURE_HEALTH_PORT"),  # scheduler, executor
         ("/health", "COUTURE_PORT"),  # registry, auth, gateway
         ("/api/v2/monitor/health", "COUTURE_PORT"),  # standalone
+        ("/", "streams"),  # couture streams: faust's web server
     ],
 )
 def test_the_image_health_check_passes_on_each_kind_of_service(
-    health_server: tuple[ThreadingHTTPServer, type[_Health]], path: str, variable: str
+    health_server: tuple[ThreadingHTTPServer, type[_Health]], path: str, where: str
 ) -> None:
     server, handler = health_server
     handler.healthy_paths = frozenset({path})
-    other = "COUTURE_PORT" if variable == "COUTURE_HEALTH_PORT" else "COUTURE_HEALTH_PORT"
-    env = {variable: str(server.server_address[1]), other: str(_free_port())}
-    assert _run_healthcheck(env) == 0
+    port = server.server_address[1]
+    ports = {"COUTURE_PORT": _free_port(), "COUTURE_HEALTH_PORT": _free_port(), "streams": _free_port()}
+    ports[where] = port
+    env = {key: str(value) for key, value in ports.items() if key != "streams"}
+    assert _run_healthcheck(env, streams_port=ports["streams"]) == 0
 
 
 def test_the_image_health_check_fails_when_nothing_answers_healthy(
@@ -246,5 +254,6 @@ def test_the_image_health_check_fails_when_nothing_answers_healthy(
 ) -> None:
     server, handler = health_server
     handler.healthy_paths = frozenset({"/elsewhere"})
-    env = {"COUTURE_PORT": str(server.server_address[1]), "COUTURE_HEALTH_PORT": str(_free_port())}
-    assert _run_healthcheck(env) == 1
+    port = server.server_address[1]
+    env = {"COUTURE_PORT": str(port), "COUTURE_HEALTH_PORT": str(port)}
+    assert _run_healthcheck(env, streams_port=port) == 1

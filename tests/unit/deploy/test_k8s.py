@@ -13,12 +13,13 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 
+from couture_cli.commands.streams import DEFAULT_WEB_PORT as STREAMS_WEB_PORT
 from couture_common.health import HEALTH_PORT_VARIABLE
 from couture_common.topics import TASK_QUEUE, TOPICS
 from tests.unit.deploy.deployfiles import (
     DOCKERFILE,
     K8S_DIR,
-    SERVICES,
+    PROCESSES,
     couture_commands,
     documented_settings,
     load_k8s_documents,
@@ -31,6 +32,12 @@ from tests.unit.deploy.deployfiles import (
 KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
 NAMESPACE = "couture"
 HTTP_SERVICES = ("registry", "auth", "gateway")
+#: What other pods or users call: the HTTP services and the task-duration view of streams.
+EXPOSED = (*HTTP_SERVICES, "streams")
+#: The processes that fold events into the read models, and so alone need the database.
+READ_MODEL_WRITERS = ("gateway", "streams")
+#: Single pods (one registry owns the DAG folder; one faust worker holds every table partition).
+SINGLETONS = ("registry", "streams")
 PLACEHOLDER = "CHANGE-ME"
 
 DOCUMENTS = load_k8s_documents()
@@ -128,9 +135,9 @@ def test_the_kustomization_lists_every_file_and_names_the_namespace_and_image() 
 
 def test_a_deployment_per_service_running_a_real_couture_command() -> None:
     deployments = _objects("Deployment")
-    assert sorted(deployments) == sorted(f"couture-{service}" for service in SERVICES)
+    assert sorted(deployments) == sorted(f"couture-{service}" for service in PROCESSES)
     commands = couture_commands()
-    for service in SERVICES:
+    for service in PROCESSES:
         container = _container(service)
         assert "command" not in container, "the image's ENTRYPOINT is couture"
         assert container["args"][0] == service and service in commands
@@ -152,7 +159,7 @@ def test_selectors_find_their_pods() -> None:
 
 def test_services_expose_the_http_services_on_ports_their_pods_declare() -> None:
     services = _objects("Service")
-    assert sorted(services) == sorted(f"couture-{service}" for service in HTTP_SERVICES)
+    assert sorted(services) == sorted(f"couture-{service}" for service in EXPOSED)
     for name, service in services.items():
         declared = {
             port["name"]: port["containerPort"] for port in _container(name.removeprefix("couture-"))["ports"]
@@ -163,13 +170,16 @@ def test_services_expose_the_http_services_on_ports_their_pods_declare() -> None
 
 def test_probes_ask_liveness_and_readiness_on_the_port_each_service_serves() -> None:
     config = _objects("ConfigMap")["couture-config"]["data"]
-    for service in SERVICES:
+    for service in PROCESSES:
         container = _container(service)
         declared = {port["name"]: port["containerPort"] for port in container["ports"]}
-        expected = (
-            int(_image_env("COUTURE_PORT")) if service in HTTP_SERVICES else int(config[HEALTH_PORT_VARIABLE])
-        )
-        for probe, path in (("livenessProbe", "/health"), ("readinessProbe", "/ready")):
+        if service == "streams":
+            expected, paths = STREAMS_WEB_PORT, ("/", "/")
+        elif service in HTTP_SERVICES:
+            expected, paths = int(_image_env("COUTURE_PORT")), ("/health", "/ready")
+        else:
+            expected, paths = int(config[HEALTH_PORT_VARIABLE]), ("/health", "/ready")
+        for probe, path in zip(("livenessProbe", "readinessProbe"), paths, strict=True):
             get = container[probe]["httpGet"]
             assert get["path"] == path, f"{service} {probe}"
             port = declared[get["port"]] if isinstance(get["port"], str) else get["port"]
@@ -191,13 +201,13 @@ def test_every_setting_is_documented_and_executors_never_see_the_database() -> N
     keys = set(_objects("ConfigMap")["couture-config"]["data"]) | set(
         _objects("Secret")["couture-secrets"]["stringData"]
     )
-    for service in SERVICES:
+    for service in PROCESSES:
         keys |= {env["name"] for env in _container(service).get("env", [])}
     undocumented = sorted(key for key in keys if key not in documented)
     assert not undocumented, f"not in docs/configuration.md: {undocumented}"
-    for service in SERVICES:
+    for service in PROCESSES:
         names = {env["name"] for env in _container(service).get("env", [])}
-        assert ("COUTURE_DATABASE_URL" in names) == (service == "gateway"), service
+        assert ("COUTURE_DATABASE_URL" in names) == (service in READ_MODEL_WRITERS), service
 
 
 def test_the_secret_holds_placeholders_only() -> None:
@@ -244,14 +254,16 @@ def test_disruption_budgets_never_block_a_drain_forever() -> None:
             assert budget["spec"]["minAvailable"] < replicas, f"{name}: no pod could ever be evicted"
         else:
             assert budget["spec"]["maxUnavailable"] >= 1, name
-    assert _deployment("registry")["spec"]["replicas"] == 1, "one registry owns the DAG folder"
-    assert _deployment("registry")["spec"]["strategy"]["type"] == "Recreate"
+    for singleton in SINGLETONS:
+        assert _deployment(singleton)["spec"]["replicas"] == 1, singleton
+        assert f"couture-{singleton}" not in budgets, f"a budget on the single {singleton} pod blocks drains"
+    assert _deployment("registry")["spec"]["strategy"]["type"] == "Recreate", "never two registries"
 
 
 def test_pods_run_the_images_non_root_user_with_nothing_writable_but_their_volumes() -> None:
     uid, gid = _image_user()
     home = _image_env("COUTURE_HOME")
-    for service in SERVICES:
+    for service in PROCESSES:
         pod = _pod(service)
         context = pod["securityContext"]
         assert context["runAsNonRoot"] is True and (context["runAsUser"], context["runAsGroup"]) == (uid, gid)
@@ -274,13 +286,13 @@ def test_couture_home_is_the_shared_claim_wherever_files_are_shared() -> None:
     claims = _objects("PersistentVolumeClaim")
     assert claims["couture-home"]["spec"]["accessModes"] == ["ReadWriteMany"]
     home = _image_env("COUTURE_HOME")
-    for service in SERVICES:
+    for service in PROCESSES:
         pod = _pod(service)
         volumes = {volume["name"]: volume for volume in pod["volumes"]}
         (mount,) = [m for m in _container(service)["volumeMounts"] if m["mountPath"] == home]
         claim = volumes[mount["name"]].get("persistentVolumeClaim", {}).get("claimName")
-        if service == "scheduler":
-            assert claim is None, "the scheduler keeps nothing on disk"
+        if service in ("scheduler", "streams"):
+            assert claim is None, f"{service} shares no file with the others"
         else:
             assert claim in claims, f"{service}: registry, auth, executors and gateways share COUTURE_HOME"
 
