@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -93,13 +96,13 @@ async def log(kafka_bootstrap: str, namespace: str) -> AsyncIterator[KafkaEventL
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 30) -> Any:
-    """The first truthy result of ``check``, polled until ``timeout`` seconds have passed."""
+    """The first result of ``check`` that is neither None nor False, polled for ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         with contextlib.suppress(httpx.TransportError):
             result = await check()
-            if result:
+            if result is not None and result is not False:
                 return result
         if loop.time() > deadline:
             raise AssertionError(f"not reached within {timeout} s; last: {result!r}")
@@ -267,3 +270,72 @@ def _free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def test_two_workers_share_the_dags_and_one_takes_over_when_the_other_stops(
+    kafka_bootstrap: str, namespace: str, log: KafkaEventLog, tmp_path: Path
+) -> None:
+    dags = [f"dag{i}" for i in range(8)]
+    await log.append(
+        [e for i, dag_id in enumerate(dags) for e in try_of(dag_id, "t", "r1", start=0, end=i + 1)]
+    )
+    first = Worker(kafka_bootstrap, namespace, tmp_path / "first")
+    second = Worker(kafka_bootstrap, namespace, tmp_path / "second")
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    await first.start()
+    await second.start()
+    try:
+        redirected = await eventually(lambda: _served_through(first, dags), timeout=60)
+        assert 0 < redirected < len(dags), "each worker holds some of the DAGs"
+
+        await second.stop()
+
+        assert await eventually(lambda: _served_through(first, dags, redirected=0), timeout=60) == 0
+    finally:
+        await first.stop()
+        await second.stop()
+
+
+async def test_couture_streams_runs_until_sigterm(
+    kafka_bootstrap: str, namespace: str, tmp_path: Path
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "COUTURE_HOME": str(tmp_path),
+        "COUTURE_EVENT_LOG": f"kafka://{kafka_bootstrap}",
+        "COUTURE_KAFKA_NAMESPACE": namespace,
+        "COUTURE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'readmodels.db'}",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "couture_cli.main", "streams", "--port", str(port), env=env
+    )
+    try:
+
+        async def answers() -> bool:
+            async with httpx.AsyncClient(timeout=5) as client:
+                response = await client.get(f"http://127.0.0.1:{port}/couture/task-durations/none/")
+            return response.status_code == 404
+
+        await eventually(answers)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def _served_through(worker: Worker, dags: list[str], *, redirected: int | None = None) -> int | None:
+    """How many of ``dags`` ``worker`` redirected to another worker, once every one was served."""
+    count = 0
+    async with httpx.AsyncClient(timeout=5, follow_redirects=True) as client:
+        for i, dag_id in enumerate(dags):
+            response = await client.get(f"{worker.url}/couture/task-durations/{dag_id}/")
+            if response.status_code != 200 or response.json()["tasks"]["t"]["last_seconds"] != i + 1:
+                return None
+            count += bool(response.history)
+    if redirected is not None and count != redirected:
+        return None
+    return count
