@@ -369,3 +369,23 @@ def test_each_service_command_says_what_it_serves_and_how_it_is_configured(
     text = " ".join(capsys.readouterr().out.split())
     assert "/health and /ready" in text
     assert "COUTURE_* variables" in text
+
+
+def test_a_token_from_the_auth_service_opens_the_registry_to_its_user(deployment: Deployment) -> None:
+    auth = deployment.start("auth")
+    auth.wait_ready()
+    registry = deployment.start("registry")
+    registry.wait_ready()
+    login = f"{auth.base_url}/auth/token"
+
+    wrong = httpx.post(login, json={"username": "superadmin", "password": "nope"}, timeout=10)
+    right = httpx.post(login, json={"username": "superadmin", "password": PASSWORD}, timeout=10)
+
+    assert wrong.status_code == 401
+    assert right.status_code == 201
+    files = f"{registry.base_url}/api/couture/dags/files"
+    bearer = {"Authorization": f"Bearer {right.json()['access_token']}"}
+    assert httpx.get(files, timeout=5).status_code == 401
+    assert httpx.get(files, headers=bearer, timeout=5).status_code == 200
+    assert auth.terminate() == 0
+    assert registry.terminate() == 0
