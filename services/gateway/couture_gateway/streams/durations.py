@@ -3,7 +3,12 @@
 The agent reads the ``run`` topic in the app's consumer group and folds ``ti.started`` and
 ``ti.finished`` with the pure fold of ``readmodels.fold.durations``; every other event is skipped
 by its type header, undecoded. The table's changelog topic makes the statistics survive restarts
-and rebalances. ``GET /couture/task-durations/{dag_id}/`` answers from the worker owning the
+and rebalances.
+
+Faust commits a source offset some time after the table change it caused: after a crash, records
+already folded are delivered again. A DAG's events all sit on one partition, so each entry keeps
+the offset of the last record folded into it and skips what it has already seen; the statistics
+count each event once. ``GET /couture/task-durations/{dag_id}/`` answers from the worker owning the
 DAG's partition; another worker redirects the request there.
 """
 
@@ -18,6 +23,7 @@ from faust.web import Request, Response, View
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.eventlog.port import partition_for
+from couture_common.events import Event
 from couture_common.topics import RUN
 from couture_gateway.readmodels.fold import durations
 from couture_streams.app import event_type, raw_topic, record_of
@@ -36,11 +42,10 @@ def install(app: faust.App, log: KafkaEventLog) -> faust.types.TableT[str, Any]:
         async for event in stream.events():
             if event_type(event) not in _TYPES:
                 continue
-            payload = record_of(RUN, event).envelope.payload
-            dag_id = payload.dag_id  # type: ignore[attr-defined]
-            before = stats_of(table.get(dag_id))
-            after = durations.apply(before, payload)
-            if after is not None and after is not before:
+            record = record_of(RUN, event)
+            dag_id = record.envelope.payload.dag_id  # type: ignore[attr-defined]
+            after = advance(entry_of(table.get(dag_id)), record.offset, record.envelope.payload)
+            if after is not None:
                 table[dag_id] = msgspec.to_builtins(after)
 
     app.agent(raw_topic(app, log, RUN), name="task-durations")(fold_durations)
@@ -54,10 +59,10 @@ def install(app: faust.App, log: KafkaEventLog) -> faust.types.TableT[str, Any]:
                 status=307,
                 headers={"Location": f"{owner.rstrip('/')}/couture/task-durations/{quote(dag_id)}/"},
             )
-        stats = stats_of(table.get(dag_id))
-        if stats is None:
+        entry = entry_of(table.get(dag_id))
+        if entry is None:
             return web.json({"detail": f"no finished or running try of DAG {dag_id!r} yet"}, status=404)
-        return web.json(describe(stats))
+        return web.json(describe(entry.stats))
 
     return table
 
@@ -75,8 +80,26 @@ def owner_of(app: faust.App, table: faust.types.TableT[str, Any], dag_id: str) -
     return None
 
 
-def stats_of(stored: Any) -> durations.DagDurations | None:
-    return None if stored is None else msgspec.convert(stored, durations.DagDurations)
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """A DAG's statistics and the offset, in its ``run`` partition, of the last record folded in."""
+
+    offset: int
+    stats: durations.DagDurations
+
+
+def advance(entry: Entry | None, offset: int, event: Event) -> Entry | None:
+    """``entry`` after the record at ``offset``; None when it changes nothing (or was folded already)."""
+    if entry is not None and offset <= entry.offset:
+        return None
+    before = None if entry is None else entry.stats
+    after = durations.apply(before, event)
+    if after is None or after is before:
+        return None
+    return Entry(offset=offset, stats=after)
+
+
+def entry_of(stored: Any) -> Entry | None:
+    return None if stored is None else msgspec.convert(stored, Entry)
 
 
 def describe(stats: durations.DagDurations) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 A DAG's statistics are one value (``DagDurations``), so a key-value store (the stream worker's
 table) holds one entry per DAG, on the partition that holds the DAG's run events.
 
-A try counts once, when it finishes after a ``TaskInstanceStarted`` this fold has seen: a
-redelivered ``TaskInstanceFinished`` finds its try closed already and changes nothing, so the fold
-may see an event twice (at-least-once delivery) without counting it twice. A try that finishes
+A try counts once, when it finishes after a ``TaskInstanceStarted`` this fold has seen: a second
+``TaskInstanceFinished`` for the same try (an executor and the scheduler both ending it) finds it
+closed already and changes nothing. A try that finishes
 without having started (a zombie found before its start was read, a queued try that was killed)
 has no duration and is not counted.
 """
