@@ -14,6 +14,7 @@ from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
 from couture_gateway.api.audit_trail import AuditTrail
+from couture_gateway.api.body_limit import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from couture_gateway.api.routes import (
     account,
     audit,
@@ -86,6 +87,7 @@ def create_app(
     projector: Projector,
     auth_service: AuthService | None = None,
     projection_timeout: float = 2.0,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The REST API over ``engine``'s read models, writing to ``log``.
 
@@ -129,7 +131,8 @@ def create_app(
         projection_timeout=projection_timeout,
     )
 
-    # Every write and login attempt is recorded before its answer leaves.
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    # Every write and login attempt is recorded before its answer leaves (oversized ones too).
     app.add_middleware(AuditTrail)
     app.include_router(auth.router)
     app.include_router(monitor.router, prefix=API_V2)
