@@ -107,3 +107,10 @@ def test_roles_apply_as_they_are_now_and_deactivated_users_have_none() -> None:
 def test_built_in_roles_cannot_be_redefined_by_an_event() -> None:
     directory = fold([RoleSet(name="Viewer", permissions=(("can_add", "VariableModelView"),))])
     assert directory.role("Viewer") == BUILTIN_ROLES["Viewer"]
+
+
+def test_folding_on_from_a_directory_without_users_keeps_its_roles() -> None:
+    roles_only = fold([RoleSet(name="readers", permissions=(("can_list", "DagModelView"),))])
+    directory = fold([UserCreated(username="bo", password_hash="h", roles=("readers",))], roles_only)
+    bo = directory.principal("bo")
+    assert bo is not None and bo.role_names == ("readers",)

@@ -127,7 +127,8 @@ def apply(directory: UserDirectory, event: Event) -> UserDirectory:
 
 
 def fold(events: Iterable[Event], directory: UserDirectory | None = None) -> UserDirectory:
-    state = directory or UserDirectory()
+    # Not ``directory or ...``: a directory without users is falsy yet may hold roles.
+    state = directory if directory is not None else UserDirectory()
     for event in events:
         state = apply(state, event)
     return state
