@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
 from couture_cli.errors import CliError
@@ -22,9 +21,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 async def standalone(args: argparse.Namespace, settings: Settings) -> int:
     # The web stack loads only for the command that serves it.
-    import uvicorn
     from fastapi import Depends
 
+    from couture_common.health import ServeError, serve
     from couture_common.tracing import configure_tracing
     from couture_gateway.app import create_app
     from couture_gateway.deps import require_user
@@ -44,6 +43,13 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
     if args.host is not None:
         settings = settings.model_copy(update={"host": args.host})
     engine = Engine(settings)
+    stopped = False
+
+    async def stop() -> None:
+        nonlocal stopped
+        stopped = True
+        await engine.stop()
+
     await engine.start()
     try:
         assert engine.readmodels is not None and engine.projector is not None
@@ -61,20 +67,26 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
         )
         # Last: the UI answers every GET the API routes above do not.
         mount_ui(app)
-        server = uvicorn.Server(
-            uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+        # serve() stops the engine on SIGTERM/SIGINT before the server ends, so running tries are
+        # handed back and the log is closed cleanly.
+        await serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            start=_nothing,
+            stop=stop,
+            on_ready=lambda: _print_banner(settings),
         )
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                serving.result()
-                raise CliError(f"the gateway could not listen on {settings.host}:{settings.port}")
-            await asyncio.sleep(0.02)
-        _print_banner(settings)
-        await serving
+    except ServeError as exc:
+        raise CliError(f"the gateway could not start: {exc}") from None
     finally:
-        await engine.stop()
+        if not stopped:
+            await engine.stop()
     return 0
+
+
+async def _nothing() -> None:
+    """The engine is started before the app exists (the app reads its read models)."""
 
 
 def _print_banner(settings: Settings) -> None:
