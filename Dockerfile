@@ -24,12 +24,17 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/couture/venv
 WORKDIR /opt/couture/app
-COPY pyproject.toml README.md ./
+# The pinned dependencies first, in a layer of their own: a change to the code alone reuses it.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && /opt/couture/venv/bin/pip install -r /tmp/requirements.txt
+COPY README.md ./
 COPY libs/ libs/
 COPY services/ services/
 # Editable: the gateway serves the UI from <source root>/ui/dist (couture_gateway/ui.py), so the
 # packages stay in this tree, which the runtime stage copies to the same path.
-RUN /opt/couture/venv/bin/pip install -e . \
+RUN /opt/couture/venv/bin/pip install --no-deps -e . \
     && /opt/couture/venv/bin/python -m compileall -q libs services
 
 # --- runtime -----------------------------------------------------------------------------------
