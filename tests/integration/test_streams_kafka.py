@@ -31,8 +31,13 @@ from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
 from couture_gateway.readmodels.security_tables import audit_log
 from couture_streams.worker import StreamsConfigError, run_streams
+from tests.integration import test_readmodels_postgres
+from tests.integration.test_readmodels_postgres import NewDatabase
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+#: Empty PostgreSQL databases, each dropped after the test.
+new_database = test_readmodels_postgres.new_database
 
 
 @pytest.fixture
@@ -53,8 +58,10 @@ async def namespace(kafka_bootstrap: str) -> AsyncIterator[str]:
 class Worker:
     """``couture streams`` in this process: started by ``start``, stopped by ``stop``."""
 
-    def __init__(self, bootstrap: str, namespace: str, home: Path) -> None:
-        self.settings = Settings(home=home, database_url=f"sqlite+aiosqlite:///{home / 'readmodels.db'}")
+    def __init__(self, bootstrap: str, namespace: str, home: Path, database_url: str | None = None) -> None:
+        self.settings = Settings(
+            home=home, database_url=database_url or f"sqlite+aiosqlite:///{home / 'readmodels.db'}"
+        )
         self.bootstrap = bootstrap
         self.namespace = namespace
         self.port = _free_port()
@@ -203,6 +210,21 @@ async def test_audit_entries_are_written_once_across_a_restart(worker: Worker, l
     assert len({row["request_id"] for row in rows}) == 8
 
 
+async def test_audit_entries_reach_postgresql(
+    kafka_bootstrap: str, namespace: str, log: KafkaEventLog, new_database: NewDatabase, tmp_path: Path
+) -> None:
+    worker = Worker(kafka_bootstrap, namespace, tmp_path, database_url=await new_database())
+    await log.append([login(i) for i in range(12)])
+    await worker.start()
+    try:
+        rows = await eventually(lambda: _all_rows(worker.settings.database, 12))
+    finally:
+        await worker.stop()
+
+    assert sorted(row["request_id"] for row in rows) == sorted(f"req-{i}" for i in range(12))
+    assert {row["when"] for row in rows} == {T0 + timedelta(seconds=i) for i in range(12)}
+
+
 async def test_task_durations_are_served_per_dag_and_survive_a_restart(
     worker: Worker, log: KafkaEventLog
 ) -> None:
@@ -254,7 +276,7 @@ async def test_the_worker_refuses_an_event_log_that_is_not_kafka(tmp_path: Path)
 async def _all_rows(url: str, expected: int) -> list[dict[str, Any]] | None:
     try:
         rows = await audit_rows(url)
-    except sa.exc.OperationalError:
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
         return None  # the worker has not created the tables yet
     return rows if len(rows) >= expected else None
 
