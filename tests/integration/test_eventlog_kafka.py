@@ -226,6 +226,21 @@ async def test_a_commit_for_partitions_the_group_moved_away_is_dropped_with_a_wa
         assert in_log_order(to_second) == in_log_order(taken)
 
 
+async def test_a_batch_with_an_event_too_large_for_kafka_is_refused_whole(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    async with KafkaEventLog(kafka_bootstrap, topics={RUN: TOPICS[RUN]}, namespace=namespace) as log:
+        huge = xcom(task_id="huge", value='"' + "x" * 2_000_000 + '"')
+
+        with pytest.raises(
+            EventLogError,
+            match=rf"envelope 1 \(id {huge.id}\) takes 2000\d+ bytes; Kafka takes events of at most",
+        ):
+            await log.append([xcom(), huge, xcom(task_id="other")])
+
+        assert set((await log.end_offsets(RUN)).values()) == {0}
+
+
 # What the messages look like on the broker, and what other producers may put there.
 
 

@@ -19,9 +19,10 @@
 * ``namespace`` prefixes topic names and group ids on the cluster, so several deployments (or
   test runs) share one cluster; the port's callers always use the plain names.
 
-What this adapter does not promise that SQLite does: a batch spanning several partitions is
-written by one producer, in order and without duplicates, but a broker failure in the middle of
-it can leave some partitions written and others not (the call then raises). Kafka transactions
+What this adapter does not promise that SQLite does: a call's events for one partition travel
+as one record batch, which the broker writes whole or not at all, but a call spanning several
+partitions sends one batch per partition, and a broker failure in the middle of it can leave some
+partitions written and others not (the call then raises). Kafka transactions
 would make it all-or-nothing, but each commit writes a marker that takes an offset in every
 partition it touched, and the records become visible to ``read_committed`` readers a moment
 after the commit returns: both break the port's promises (offsets grow by one; appended events
@@ -42,7 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import TopicPartition as KafkaPartition
 
-from couture_common.eventlog._kafka_codec import decode_record, encode_messages
+from couture_common.eventlog._kafka_codec import Message, decode_record, encode_messages
 from couture_common.eventlog._kafka_topics import ensure_topics
 from couture_common.eventlog.port import EventLogError, Record, TopicPartition
 from couture_common.events import Envelope, UnknownEventError
@@ -55,6 +56,8 @@ T = TypeVar("T")
 #: Large enough for any batch the services append, so a call's events to one partition usually
 #: travel as one record batch.
 _MAX_BATCH_BYTES = 1024 * 1024
+#: Room for the record batch's own header within the broker's default message.max.bytes.
+_MAX_EVENT_BYTES = _MAX_BATCH_BYTES - 1024
 #: How often group members heartbeat: also how soon they notice a rebalance.
 _HEARTBEAT_MS = 500
 _SESSION_TIMEOUT_MS = 10_000
@@ -154,32 +157,76 @@ class KafkaEventLog:
         await self.close()
 
     async def append(self, envelopes: Sequence[Envelope]) -> list[Record]:
-        """Durably append a batch (``acks=all``); a bad envelope refuses the batch by its index."""
+        """Durably append a batch (``acks=all``); a bad envelope refuses the batch by its index.
+
+        A call's events for one partition go out as one Kafka record batch, which the broker
+        writes whole or not at all (unless they exceed the 1 MiB batch size). A lone event goes
+        out as a message, sharing a batch with other callers' at that moment.
+        """
         if not envelopes:
             return []
         self._require_open()
         messages = encode_messages(envelopes, self._topics)
-        try:
-            sent = [
-                await self._producer.send(
-                    self.namespace + m.topic,
-                    value=m.value,
-                    key=m.key,
-                    partition=m.partition,
-                    timestamp_ms=m.timestamp_ms,
-                    headers=m.headers,
+        for index, m in enumerate(messages):
+            size = len(m.key) + len(m.value) + sum(len(name) + len(value) for name, value in m.headers)
+            if size > _MAX_EVENT_BYTES:
+                raise EventLogError(
+                    f"envelope {index} (id {envelopes[index].id}) takes {size} bytes; "
+                    f"Kafka takes events of at most {_MAX_EVENT_BYTES}"
                 )
-                for m in messages
-            ]
-            written = await asyncio.gather(*sent)
+        try:
+            if len(messages) == 1:
+                (message,) = messages
+                offsets = [(await self._send(message)).offset]
+            else:
+                offsets = await self._send_batches(messages)
         except KafkaError as exc:
             raise EventLogError(
                 f"appending {len(messages)} events to Kafka failed, some may have been written: {exc!r}"
             ) from exc
         return [
-            Record(m.topic, meta.partition, meta.offset, env)
-            for m, meta, env in zip(messages, written, envelopes, strict=True)
+            Record(m.topic, m.partition, offset, env)
+            for m, offset, env in zip(messages, offsets, envelopes, strict=True)
         ]
+
+    async def _send(self, m: Message) -> Any:
+        future = await self._producer.send(
+            self.namespace + m.topic,
+            value=m.value,
+            key=m.key,
+            partition=m.partition,
+            timestamp_ms=m.timestamp_ms,
+            headers=m.headers,
+        )
+        return await future
+
+    @staticmethod
+    def _add(batch: Any, m: Message) -> bool:
+        """Whether ``m`` fit in ``batch``."""
+        return batch.append(key=m.key, value=m.value, timestamp=m.timestamp_ms, headers=m.headers) is not None
+
+    async def _send_batches(self, messages: Sequence[Message]) -> list[int]:
+        """One record batch per partition (more where one overflows); returns each message's offset."""
+        batches: list[tuple[Message, Any, list[int]]] = []
+        filling: dict[tuple[str, int], tuple[Any, list[int]]] = {}
+        for index, m in enumerate(messages):
+            current = filling.get((m.topic, m.partition))
+            if current is None or not self._add(current[0], m):
+                current = (self._producer.create_batch(), [])
+                self._add(current[0], m)
+                filling[(m.topic, m.partition)] = current
+                batches.append((m, *current))
+            current[1].append(index)
+        futures = [
+            await self._producer.send_batch(batch, self.namespace + first.topic, partition=first.partition)
+            for first, batch, _ in batches
+        ]
+        offsets = [0] * len(messages)
+        for (_, _, members), future in zip(batches, futures, strict=True):
+            base = (await future).offset
+            for position, index in enumerate(members):
+                offsets[index] = base + position
+        return offsets
 
     def consumer(self, topics: Sequence[str], *, group: str | None = None) -> KafkaConsumer:
         self._require_open()
