@@ -7,6 +7,7 @@ a verifier never has to call the auth service per request.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,18 +43,27 @@ class TokenClaims:
 
 
 def load_or_create_signing_key(path: Path) -> RSAKey:
-    """The private key in PEM at ``path``, created once with owner-only (0600) permissions."""
+    """The private key in PEM at ``path``, created once with owner-only (0600) permissions.
+
+    Written to a temporary file and linked into place, so services starting together on a shared
+    home never read a half-written key: the first link wins and the others read its key.
+    """
     if path.exists():
         return RSAKey.import_key(path.read_bytes())
     path.parent.mkdir(parents=True, exist_ok=True)
     key = RSAKey.generate_key(2048)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another process created it first; both must sign with the same key.
-        return RSAKey.import_key(path.read_bytes())
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key.as_pem(private=True))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.as_pem(private=True))
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return RSAKey.import_key(path.read_bytes())
+    finally:
+        os.unlink(temporary)
     return key
 
 

@@ -17,6 +17,7 @@ from couture_common.settings import Settings
 from couture_gateway.app import create_app
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
+from couture_gateway.ui import mount_ui
 
 
 async def run_gateway(settings: Settings, log: EventLog, *, host: str, port: int) -> None:
@@ -28,6 +29,8 @@ async def run_gateway(settings: Settings, log: EventLog, *, host: str, port: int
     projecting: asyncio.Task[None] | None = None
     app = create_app(log=log, engine=readmodels, settings=settings, projector=projector)
     app.include_router(health_router("gateway", ready))
+    # Last: the UI answers the GETs no route above does (it must not hide /health or /ready).
+    mount_ui(app)
 
     async def start() -> None:
         nonlocal projecting

@@ -73,10 +73,17 @@ async def current_version(conn: AsyncConnection) -> int:
     return int(version or 0)
 
 
+#: Arbitrary, fixed: the PostgreSQL advisory lock that serialises migrations of one database.
+_MIGRATION_LOCK = 0x636F7574757265
+
+
 async def migrate(engine: AsyncEngine, upgrades: Sequence[Migration] = UPGRADES) -> int:
     """Create or upgrade the schema to version ``1 + len(upgrades)``; returns that version."""
     latest = 1 + len(upgrades)
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Gateways starting together on an empty database: one migrates, the others wait.
+            await conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         await conn.run_sync(lambda sync: tables.schema_version.create(sync, checkfirst=True))
         version = await current_version(conn)
         if version == 0:
