@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -35,13 +34,10 @@ class ServeError(RuntimeError):
 
 
 def health_port() -> int:
-    """``COUTURE_HEALTH_PORT`` (default 8090); a bad value is refused naming the variable."""
-    raw = os.environ.get(HEALTH_PORT_VARIABLE, "").strip()
-    if not raw:
-        return DEFAULT_HEALTH_PORT
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        raise ValueError(f"{HEALTH_PORT_VARIABLE} must be a port number from 1 to 65535, not {raw!r}")
-    return int(raw)
+    """``COUTURE_HEALTH_PORT`` (default 8090), read through the settings like every other."""
+    from couture_common.settings import Settings
+
+    return Settings().health_port
 
 
 class Readiness:

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,8 @@ from pydantic_settings import (
 )
 
 from couture_common.secrets import SecretBox, load_or_create_keys
+
+MIN_SERVICE_TOKEN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,27 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(default=5.0, gt=0)
     zombie_threshold: float = Field(default=60.0, gt=0)
     executor_slots: int = Field(default=32, ge=1)
+    health_port: int = Field(
+        default=8090, ge=1, le=65535, description="/health and /ready of services without an HTTP API."
+    )
+    service_token: SecretStr | None = Field(
+        default=None, description="The shared secret services call each other with (32+ characters)."
+    )
+    registry_url: str | None = Field(
+        default=None, pattern=r"^https?://", description="Where executors fetch DAG file versions."
+    )
+    kafka_namespace: str = Field(
+        default="", pattern=r"^[A-Za-z0-9._-]*$", description="Prefix of topic and group names on Kafka."
+    )
+
+    @field_validator("service_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        # Only the length is told: the value is a secret.
+        if token is not None and len(token.get_secret_value()) < MIN_SERVICE_TOKEN_LENGTH:
+            length = len(token.get_secret_value())
+            raise ValueError(f"must be at least {MIN_SERVICE_TOKEN_LENGTH} characters, not {length}")
+        return token
 
     @classmethod
     def settings_customise_sources(

@@ -274,7 +274,7 @@ def test_a_short_service_token_is_refused_naming_the_variable(deployment: Deploy
         "executor", COUTURE_SERVICE_TOKEN="short", COUTURE_REGISTRY_URL="http://127.0.0.1:1"
     )
     assert executor.process.wait(20) == 2
-    assert "COUTURE_SERVICE_TOKEN must be at least 32 characters, not 5" in executor.output()
+    assert "COUTURE_SERVICE_TOKEN: Value error, must be at least 32 characters, not 5" in executor.output()
     assert "short" not in executor.output()
 
 

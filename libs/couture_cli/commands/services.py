@@ -19,7 +19,6 @@ and exits 0.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Awaitable, Callable
 
 from couture_cli.errors import CliError
@@ -29,9 +28,6 @@ from couture_common.health import DEFAULT_HEALTH_PORT, ServeError, health_port
 from couture_common.settings import Settings
 
 SERVICE_TOKEN_VARIABLE = "COUTURE_SERVICE_TOKEN"
-REGISTRY_URL_VARIABLE = "COUTURE_REGISTRY_URL"
-KAFKA_NAMESPACE_VARIABLE = "COUTURE_KAFKA_NAMESPACE"
-MIN_SERVICE_TOKEN_LENGTH = 32
 
 _SETTINGS = "Configured by COUTURE_* variables (see `couture standalone --help` and docs/configuration.md)."
 
@@ -105,10 +101,10 @@ async def _executor(args: argparse.Namespace, settings: Settings) -> int:
     if args.grace < 0:
         raise CliError(f"--grace must be at least 0 seconds, not {args.grace}", exit_code=2)
     host, port = _address(args, settings, health=True)
-    registry_url = os.environ.get(REGISTRY_URL_VARIABLE) or None
-    if registry_url is not None and not registry_url.startswith(("http://", "https://")):
-        raise CliError(f"{REGISTRY_URL_VARIABLE} must be an http:// or https:// URL", exit_code=2)
-    store = dag_file_store(settings, registry_url, _service_token(required=registry_url is not None))
+    registry_url = settings.registry_url
+    store = dag_file_store(
+        settings, registry_url, _service_token(settings, required=registry_url is not None)
+    )
     return await _guarded(
         run_executor(settings, _log(settings), host=host, port=port, dag_files=store, stop_grace=args.grace)
     )
@@ -118,7 +114,7 @@ async def _registry(args: argparse.Namespace, settings: Settings) -> int:
     from couture_registry.main import run_registry
 
     host, port = _address(args, settings, health=False)
-    token = _service_token(required=False)
+    token = _service_token(settings, required=False)
     return await _guarded(run_registry(settings, _log(settings), host=host, port=port, service_token=token))
 
 
@@ -151,26 +147,19 @@ def _address(args: argparse.Namespace, settings: Settings, *, health: bool) -> t
     return args.host or settings.host, port
 
 
-def _service_token(*, required: bool) -> str | None:
-    token = os.environ.get(SERVICE_TOKEN_VARIABLE) or None
-    if token is None:
+def _service_token(settings: Settings, *, required: bool) -> str | None:
+    """The shared service secret (its length is checked by the settings, never printed)."""
+    if settings.service_token is None:
         if required:
             raise CliError(
                 f"{SERVICE_TOKEN_VARIABLE} must be set for services to call each other", exit_code=2
             )
         return None
-    if len(token) < MIN_SERVICE_TOKEN_LENGTH:
-        # The value itself is a secret: only its length is told.
-        raise CliError(
-            f"{SERVICE_TOKEN_VARIABLE} must be at least {MIN_SERVICE_TOKEN_LENGTH} characters, "
-            f"not {len(token)}",
-            exit_code=2,
-        )
-    return token
+    return settings.service_token.get_secret_value()
 
 
 def _log(settings: Settings) -> EventLog:
-    namespace = os.environ.get(KAFKA_NAMESPACE_VARIABLE, "")
+    namespace = settings.kafka_namespace
     url = settings.event_log_url
     if namespace and url.startswith("kafka://"):
         from couture_common.eventlog.kafka import KafkaEventLog
