@@ -33,6 +33,7 @@ test: $(STAMP) $(UI_DIST)
 	$(VENV)/bin/ruff check libs services tests bench
 	$(VENV)/bin/ruff format --check libs services tests bench
 	$(VENV)/bin/mypy libs services
+	deploy/validate --no-pytest
 	cd ui && npm test
 	command -v chromium >/dev/null || deploy/local/chromium
 	exports="$$(deploy/local/services up)" && eval "$$exports" && $(VENV)/bin/pytest -q tests
