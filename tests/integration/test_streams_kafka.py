@@ -23,6 +23,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
+from couture_streams.worker import StreamsConfigError, run_streams
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import AuditRecorded, Envelope, TaskInstanceFinished, TaskInstanceStarted, envelope
@@ -30,7 +31,6 @@ from couture_common.settings import Settings
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
 from couture_gateway.readmodels.security_tables import audit_log
-from couture_streams.worker import StreamsConfigError, run_streams
 from tests.integration import test_readmodels_postgres
 from tests.integration.test_readmodels_postgres import NewDatabase
 
