@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import faust
@@ -14,10 +15,11 @@ from couture_common.topics import TOPICS
 
 #: The app's id names its consumer group and its tables' changelog topics (after the namespace).
 APP_ID = "couture-streams"
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 
 
 def create_app(log: KafkaEventLog, *, web_host: str, web_port: int) -> faust.App:
-    """A faust app on the cluster and namespace of ``log``.
+    """A faust app on the cluster and namespace of ``log``, its web server bound to ``web_host``.
 
     Tables get as many partitions as the ``run`` topic: a table entry lives on the partition of
     the events that change it, so tables and their source topic are co-partitioned.
@@ -27,13 +29,19 @@ def create_app(log: KafkaEventLog, *, web_host: str, web_port: int) -> faust.App
         broker=[f"kafka://{server}" for server in log.bootstrap],
         store="memory://",
         topic_partitions=TOPICS["run"].partitions,
-        web_host=web_host,
+        # Other workers redirect requests for a table key to the address this worker advertises.
+        web_host=advertised_host(web_host),
         web_port=web_port,
         web_bind=web_host,
         autodiscover=False,
         broker_commit_every=100,
         broker_commit_interval=0.5,
     )
+
+
+def advertised_host(bind: str) -> str:
+    """Where other workers reach this one: the bound address, or this machine's name for a wildcard."""
+    return socket.gethostname() if bind in _WILDCARDS else bind
 
 
 def raw_topic(app: faust.App, log: KafkaEventLog, name: str) -> faust.TopicT:
