@@ -51,9 +51,6 @@ class Settings(BaseSettings):
     registry_url: str | None = Field(
         default=None, pattern=r"^https?://", description="Where executors fetch DAG file versions."
     )
-    kafka_namespace: str = Field(
-        default="", pattern=r"^[A-Za-z0-9._-]*$", description="Prefix of topic and group names on Kafka."
-    )
 
     @field_validator("service_token")
     @classmethod

@@ -52,7 +52,7 @@ async def namespace(kafka_bootstrap: str) -> AsyncIterator[str]:
 def deployment(tmp_path: Path, kafka_bootstrap: str, namespace: str) -> Iterator[Deployment]:
     deployed = Deployment(
         tmp_path,
-        {"COUTURE_EVENT_LOG": f"kafka://{kafka_bootstrap}", "COUTURE_KAFKA_NAMESPACE": namespace},
+        {"COUTURE_EVENT_LOG": f"kafka://{kafka_bootstrap}?namespace={namespace}"},
     )
     try:
         yield deployed

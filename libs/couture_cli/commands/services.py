@@ -10,7 +10,7 @@ Every service reads the same COUTURE_* settings as ``couture standalone``: COUTU
   registry); at least 32 characters.
 * COUTURE_REGISTRY_URL — where executors fetch DAG files (``http://registry:8080``); without it
   they read the registry's blob folder under COUTURE_HOME (one machine).
-* COUTURE_KAFKA_NAMESPACE — a prefix for topic and group names, so deployments share a cluster.
+* COUTURE_EVENT_LOG=kafka://host:9092?namespace=NAME — the namespace prefixes topic and group names.
 
 SIGTERM stops a service gracefully: it stops taking work, finishes or hands back what it holds,
 and exits 0.
@@ -92,7 +92,7 @@ async def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from couture_scheduler.main import run_scheduler
 
     host, port = _address(args, settings, health=True)
-    return await _guarded(run_scheduler(settings, _log(settings), host=host, port=port))
+    return await _guarded(run_scheduler(settings, _log(settings, "scheduler"), host=host, port=port))
 
 
 async def _executor(args: argparse.Namespace, settings: Settings) -> int:
@@ -106,7 +106,9 @@ async def _executor(args: argparse.Namespace, settings: Settings) -> int:
         settings, registry_url, _service_token(settings, required=registry_url is not None)
     )
     return await _guarded(
-        run_executor(settings, _log(settings), host=host, port=port, dag_files=store, stop_grace=args.grace)
+        run_executor(
+            settings, _log(settings, "executor"), host=host, port=port, dag_files=store, stop_grace=args.grace
+        )
     )
 
 
@@ -115,21 +117,23 @@ async def _registry(args: argparse.Namespace, settings: Settings) -> int:
 
     host, port = _address(args, settings, health=False)
     token = _service_token(settings, required=False)
-    return await _guarded(run_registry(settings, _log(settings), host=host, port=port, service_token=token))
+    return await _guarded(
+        run_registry(settings, _log(settings, "registry"), host=host, port=port, service_token=token)
+    )
 
 
 async def _auth(args: argparse.Namespace, settings: Settings) -> int:
     from couture_auth.main import run_auth
 
     host, port = _address(args, settings, health=False)
-    return await _guarded(run_auth(settings, _log(settings), host=host, port=port))
+    return await _guarded(run_auth(settings, _log(settings, "auth"), host=host, port=port))
 
 
 async def _gateway(args: argparse.Namespace, settings: Settings) -> int:
     from couture_gateway.main import run_gateway
 
     host, port = _address(args, settings, health=False)
-    return await _guarded(run_gateway(settings, _log(settings), host=host, port=port))
+    return await _guarded(run_gateway(settings, _log(settings, "gateway"), host=host, port=port))
 
 
 async def _guarded(running: Awaitable[None]) -> int:
@@ -158,11 +162,6 @@ def _service_token(settings: Settings, *, required: bool) -> str | None:
     return settings.service_token.get_secret_value()
 
 
-def _log(settings: Settings) -> EventLog:
-    namespace = settings.kafka_namespace
-    url = settings.event_log_url
-    if namespace and url.startswith("kafka://"):
-        from couture_common.eventlog.kafka import KafkaEventLog
-
-        return KafkaEventLog(url.removeprefix("kafka://"), namespace=namespace)
-    return open_event_log(url, sync=settings.log_sync)
+def _log(settings: Settings, service: str) -> EventLog:
+    """The event log; a Kafka namespace travels in the URL (``kafka://host:9092?namespace=blue``)."""
+    return open_event_log(settings.event_log_url, sync=settings.log_sync, client_id=f"couture-{service}")

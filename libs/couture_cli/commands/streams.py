@@ -1,6 +1,6 @@
 """``couture streams``: the faust-streaming worker of the Kafka-side stream processors.
 
-It consumes the event log on Kafka (COUTURE_EVENT_LOG=kafka://..., COUTURE_KAFKA_NAMESPACE) in the
+It consumes the event log on Kafka (COUTURE_EVENT_LOG=kafka://...?namespace=...) in the
 consumer group ``couture-streams``: the audit trail into the read models at COUTURE_DATABASE_URL,
 task-duration statistics into a table served by the worker's web view. Start several workers to
 share the partitions; SIGTERM stops one gracefully.
@@ -36,7 +36,9 @@ async def _streams(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.port <= 65535:
         raise CliError(f"--port must be from 1 to 65535, not {args.port}", exit_code=2)
     try:
-        await run_streams(settings, _log(settings), web_host=args.host or settings.host, web_port=args.port)
+        await run_streams(
+            settings, _log(settings, "streams"), web_host=args.host or settings.host, web_port=args.port
+        )
     except StreamsConfigError as exc:
         raise CliError(str(exc), exit_code=2) from None
     return 0
