@@ -23,7 +23,6 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from aiokafka.admin import AIOKafkaAdminClient
-from couture_streams.worker import StreamsConfigError, run_streams
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import AuditRecorded, Envelope, TaskInstanceFinished, TaskInstanceStarted, envelope
@@ -31,6 +30,7 @@ from couture_common.settings import Settings
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
 from couture_gateway.readmodels.security_tables import audit_log
+from couture_streams.worker import StreamsConfigError, run_streams
 from tests.integration import test_readmodels_postgres
 from tests.integration.test_readmodels_postgres import NewDatabase
 
@@ -330,8 +330,7 @@ async def test_couture_streams_runs_until_sigterm(
     env = {
         **os.environ,
         "COUTURE_HOME": str(tmp_path),
-        "COUTURE_EVENT_LOG": f"kafka://{kafka_bootstrap}",
-        "COUTURE_KAFKA_NAMESPACE": namespace,
+        "COUTURE_EVENT_LOG": f"kafka://{kafka_bootstrap}?namespace={namespace}",
         "COUTURE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'readmodels.db'}",
     }
     process = await asyncio.create_subprocess_exec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from couture_streams.app import advertised_host
 
 

@@ -17,13 +17,13 @@ from datetime import timedelta
 from typing import cast
 
 import faust
-from couture_streams.app import raw_topic, record_of
 from faust.streams import Stream
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.topics import AUDIT
 from couture_gateway.readmodels.projector import apply_records
+from couture_streams.app import raw_topic, record_of
 
 #: A batch is one transaction: up to this many entries, or what came within the wait.
 BATCH = 500

@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import faust
 import msgspec
-from couture_streams.app import event_type, raw_topic, record_of
 from faust.web import Request, Response, View
 
 from couture_common.eventlog.kafka import KafkaEventLog
@@ -27,6 +26,7 @@ from couture_common.eventlog.port import partition_for
 from couture_common.events import Event
 from couture_common.topics import RUN
 from couture_gateway.readmodels.fold import durations
+from couture_streams.app import event_type, raw_topic, record_of
 
 TABLE = "task-durations"
 _TYPES = frozenset(event.TYPE for event in durations.DURATION_EVENTS)
