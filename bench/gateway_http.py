@@ -32,6 +32,9 @@ with DAG("http_bench", start_date=datetime(2024, 1, 1), schedule=None, max_activ
 """
 
 
+ADMIN_PASSWORD = "bench-admin-password"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
@@ -103,7 +106,13 @@ async def main() -> None:
         (home / "dags").mkdir()
         (home / "dags" / "http_bench.py").write_text(DAG)
         port = free_port()
-        env = {**os.environ, "COUTURE_HOME": str(home), "COUTURE_PORT": str(port)}
+        # An operator-chosen admin password: no forced change at first login.
+        env = {
+            **os.environ,
+            "COUTURE_HOME": str(home),
+            "COUTURE_PORT": str(port),
+            "COUTURE_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        }
         server = await asyncio.create_subprocess_exec(
             str(couture), "standalone", env=env, stdout=asyncio.subprocess.DEVNULL, start_new_session=True
         )
@@ -113,7 +122,7 @@ async def main() -> None:
                 await wait_healthy(client)
                 token = (
                     await client.post(
-                        "/auth/token", json={"username": "superadmin", "password": "couture@123"}
+                        "/auth/token", json={"username": "superadmin", "password": ADMIN_PASSWORD}
                     )
                 ).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}"}
