@@ -85,6 +85,7 @@ class AuthService:
         self._directory = UserDirectory()
         self._consumer: Consumer | None = None
         self._lock = asyncio.Lock()
+        self._catch_ups_begun = 0
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -234,7 +235,17 @@ class AuthService:
         await self._catch_up()
 
     async def _catch_up(self) -> None:
+        """Fold everything in the ``auth`` topic now.
+
+        Concurrent callers share the work: a catch-up that began after a caller arrived has read
+        everything appended before it, so once the caller holds the lock and sees one has begun
+        since, it is done. Fifty concurrent requests then cost a poll or two, not fifty in a row.
+        """
+        arrived = self._catch_ups_begun
         async with self._lock:
+            if self._catch_ups_begun > arrived:
+                return
+            self._catch_ups_begun += 1
             if self._consumer is None:
                 self._consumer = self._log.consumer([AUTH])
             while records := await self._consumer.poll(timeout=0):
