@@ -91,7 +91,11 @@ async def _nothing() -> None:
 
 def _print_banner(settings: Settings) -> None:
     base = f"http://{settings.host}:{settings.port}"
-    password = "the COUTURE_ADMIN_PASSWORD you set" if settings.admin_password else "couture@123"
+    password = (
+        "the COUTURE_ADMIN_PASSWORD you set"
+        if settings.admin_password
+        else "couture@123 (you choose a new password at first login)"
+    )
     print(
         "Couture Workflow Orchestrator is running.\n"
         f"  UI:        {base}/\n"
