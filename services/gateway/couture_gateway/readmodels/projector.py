@@ -57,6 +57,10 @@ async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
     return {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
 
 
+#: Longest a step waits for metadata records it knows are in the log (bounds a stalled broker).
+_META_WAIT = 1.0
+
+
 class Projector:
     """Consumes ``dag``, ``config``, ``audit`` and ``run`` without a consumer group, from the stored offsets.
 
@@ -115,10 +119,24 @@ class Projector:
         """Poll once and apply what came; returns how many records were applied."""
         meta, runs = self._consumers()
         records = await runs.poll(self._batch_size, timeout=self._idle_wait)
+        # Every DAG version a run event names was appended before it: read the metadata topics up
+        # to their ends as of now. A zero-timeout poll is not enough: on Kafka it returns only
+        # what the client already fetched, nothing at all on a consumer's first poll.
+        ends = await self._meta_ends(meta)
         dag_and_config: list[Record] = []
-        while batch := await meta.poll(self._batch_size, timeout=0):
-            dag_and_config.extend(batch)
+        while any(meta.position(tp) < end for tp, end in ends.items()):
+            dag_and_config.extend(await meta.poll(self._batch_size, timeout=_META_WAIT))
         return await self._apply(dag_and_config + records)
+
+    async def _meta_ends(self, meta: Consumer) -> dict[TopicPartition, int]:
+        topics = {tp.topic for tp in meta.assignment}
+        ends: dict[TopicPartition, int] = {}
+        for topic in topics:
+            for partition, end in (await self._log.end_offsets(topic)).items():
+                tp = TopicPartition(topic, partition)
+                if tp in meta.assignment:
+                    ends[tp] = end
+        return ends
 
     async def catch_up(self) -> int:
         """Apply everything in the log now; returns how many records were applied."""
