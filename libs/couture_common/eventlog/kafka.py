@@ -45,7 +45,13 @@ from aiokafka.structs import TopicPartition as KafkaPartition
 
 from couture_common.eventlog._kafka_codec import Message, decode_record, encode_messages
 from couture_common.eventlog._kafka_topics import ensure_topics
-from couture_common.eventlog.port import EventLogError, Record, TopicPartition
+from couture_common.eventlog.port import (
+    EventLogError,
+    Record,
+    TopicPartition,
+    check_offset,
+    check_poll_arguments,
+)
 from couture_common.events import Envelope, UnknownEventError
 from couture_common.topics import TOPICS, TopicSpec
 
@@ -330,10 +336,7 @@ class KafkaConsumer:
         return self._assignment
 
     async def poll(self, max_records: int = 1000, timeout: float | None = None) -> list[Record]:
-        if max_records < 1:
-            raise EventLogError(f"max_records must be at least 1, not {max_records}")
-        if timeout is not None and timeout < 0:
-            raise EventLogError(f"timeout must be None or at least 0, not {timeout}")
+        check_poll_arguments(max_records, timeout)
         if self._polling:
             raise EventLogError("this consumer is already polling; a consumer serves one task at a time")
         self._polling = True
@@ -428,7 +431,7 @@ class KafkaConsumer:
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self._check_assigned(tp)
-        _check_offset(tp, offset)
+        check_offset(tp, offset)
         self._positions[tp] = offset
         if self._starting is not None and self._starting.done():
             try:
@@ -445,7 +448,7 @@ class KafkaConsumer:
         else:
             for tp, offset in offsets.items():
                 self._check_assigned(tp)
-                _check_offset(tp, offset)
+                check_offset(tp, offset)
             chosen = dict(offsets)
         if not chosen:
             return
@@ -519,11 +522,6 @@ async def _kafka_call(awaitable: Awaitable[T], doing: str) -> T:
         return await awaitable
     except KafkaError as exc:
         raise EventLogError(f"{doing} failed: {exc!r}") from exc
-
-
-def _check_offset(tp: TopicPartition, offset: int) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise EventLogError(f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}")
 
 
 def _is_host_port(server: str) -> bool:

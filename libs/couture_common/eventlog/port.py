@@ -46,6 +46,20 @@ class EventLogError(RuntimeError):
     """The log could not do what was asked; the message says what and why."""
 
 
+def check_poll_arguments(max_records: int, timeout: float | None) -> None:
+    """What every adapter's ``poll`` refuses, with the same words."""
+    if max_records < 1:
+        raise EventLogError(f"max_records must be at least 1, not {max_records}")
+    if timeout is not None and timeout < 0:
+        raise EventLogError(f"timeout must be None or at least 0, not {timeout}")
+
+
+def check_offset(tp: TopicPartition, offset: int) -> None:
+    """What every adapter's ``seek`` and ``commit`` refuse, with the same words."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise EventLogError(f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}")
+
+
 class Consumer(Protocol):
     @property
     def assignment(self) -> frozenset[TopicPartition]:

@@ -40,7 +40,13 @@ from couture_common.eventlog._sqlite_store import (
     to_micros,
 )
 from couture_common.eventlog._sqlite_writer import AppendJob, CommitJob, Job, PruneJob, Writer
-from couture_common.eventlog.port import EventLogError, Record, TopicPartition
+from couture_common.eventlog.port import (
+    EventLogError,
+    Record,
+    TopicPartition,
+    check_offset,
+    check_poll_arguments,
+)
 from couture_common.events import Envelope
 from couture_common.topics import TOPICS, TopicSpec
 
@@ -345,10 +351,7 @@ class SqliteConsumer:
         self._assignment = partitions
 
     async def poll(self, max_records: int = 1000, timeout: float | None = None) -> list[Record]:
-        if max_records < 1:
-            raise EventLogError(f"max_records must be at least 1, not {max_records}")
-        if timeout is not None and timeout < 0:
-            raise EventLogError(f"timeout must be None or at least 0, not {timeout}")
+        check_poll_arguments(max_records, timeout)
         if self._polling:
             raise EventLogError("this consumer is already polling; a consumer serves one task at a time")
         self._polling = True
@@ -399,7 +402,7 @@ class SqliteConsumer:
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
         self._check_assigned(tp)
-        _check_offset(tp, offset)
+        check_offset(tp, offset)
         self._positions[tp] = offset
         self._seeks += 1
         self._log._notifier.notify([tp.topic])
@@ -413,7 +416,7 @@ class SqliteConsumer:
         else:
             for tp, offset in offsets.items():
                 self._check_assigned(tp)
-                _check_offset(tp, offset)
+                check_offset(tp, offset)
             chosen = dict(offsets)
         if chosen:
             await self._log._commit(self._group, chosen)
@@ -439,8 +442,3 @@ class SqliteConsumer:
         self._check_open()
         if tp not in self._assignment:
             raise EventLogError(f"{tp.topic}[{tp.partition}] is not assigned to this consumer")
-
-
-def _check_offset(tp: TopicPartition, offset: int) -> None:
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise EventLogError(f"offset for {tp.topic}[{tp.partition}] must be an integer >= 0, not {offset!r}")
