@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 
 from couture_common.eventlog.port import Consumer, Record
 
 
 class MergedPoller:
-    """Polls several consumers concurrently and returns whatever any of them delivered.
+    """Waits on several consumers at once, one poll in flight per consumer, none dropped.
 
-    A poll that did not finish in one call keeps running into the next one, so no records are
-    dropped and no consumer is polled twice at once.
+    Each poll is bounded by ``wait`` seconds, so the polls in flight can be let finish.
     """
 
-    def __init__(self, consumers: Sequence[Consumer], *, max_records: int = 2000) -> None:
+    def __init__(self, consumers: Sequence[Consumer], *, wait: float) -> None:
         self._consumers = list(consumers)
-        self._max_records = max_records
+        self._wait = wait
         self._pending: dict[int, asyncio.Task[list[Record]]] = {}
 
-    async def poll(self, timeout: float | None) -> list[Record]:
+    async def next(self, timeout: float) -> list[Record]:
         for index, consumer in enumerate(self._consumers):
             if index not in self._pending:
-                self._pending[index] = asyncio.ensure_future(consumer.poll(self._max_records, timeout=None))
+                self._pending[index] = asyncio.ensure_future(consumer.poll(2000, timeout=self._wait))
         done, _ = await asyncio.wait(
             self._pending.values(), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
@@ -36,10 +34,15 @@ class MergedPoller:
                 records.extend(task.result())
         return records
 
-    async def close(self) -> None:
+    async def finish(self) -> None:
+        """Let the polls in flight end; what they read is dropped."""
+        if self._pending:
+            await asyncio.wait(self._pending.values())
+        pending, self._pending = self._pending, {}
+        for task in pending.values():
+            task.result()
+
+    def cancel(self) -> None:
         for task in self._pending.values():
             task.cancel()
-        for task in self._pending.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
         self._pending.clear()
