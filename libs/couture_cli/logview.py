@@ -1,13 +1,18 @@
-"""Reading the log from the command line: fold a topic from offset 0 into a view."""
+"""The log from the command line: fold topics from offset 0 into a view, append events."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
+from couture_common.config_view import ConfigView
 from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.port import EventLog, Record
+from couture_common.events import Event, envelope
 from couture_common.settings import Settings
+from couture_common.topics import CONFIG
+
+ACTOR = "cli"
 
 
 @asynccontextmanager
@@ -35,3 +40,20 @@ async def fold(log: EventLog, topics: Sequence[str], apply: Callable[[Record], N
             remaining -= len(records)
     finally:
         await consumer.close()
+
+
+async def load_config(settings: Settings) -> ConfigView:
+    view = ConfigView()
+
+    def apply(record: Record) -> None:
+        view.apply(record.envelope.payload)
+
+    async with opened_log(settings) as log:
+        await fold(log, [CONFIG], apply)
+    return view
+
+
+async def append(settings: Settings, events: Sequence[Event]) -> None:
+    """One atomic append: all of ``events`` land, or none."""
+    async with opened_log(settings) as log:
+        await log.append([envelope(event, actor=ACTOR) for event in events])

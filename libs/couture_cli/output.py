@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from couture_cli.errors import CliError
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -20,3 +24,14 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 def print_json(value: Any) -> None:
     json.dump(value, sys.stdout, indent=2, default=str, sort_keys=True)
     print()
+
+
+def write_private(path: Path, text: str) -> None:
+    """Exports hold secrets in clear: only the owner may read the file."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from couture_cli.commands.variables import append, load_config, write_private
 from couture_cli.errors import CliError
-from couture_cli.output import print_table
+from couture_cli.logview import append, load_config
+from couture_cli.output import print_table, write_private
 from couture_common.connection_uri import ConnectionFields, parse_connection_uri
 from couture_common.events import ConnectionDeleted, ConnectionSet, Event
 from couture_common.ids import new_id

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from couture_cli.errors import CliError
-from couture_cli.logview import fold, opened_log
+from couture_cli.logview import ACTOR, append, fold, opened_log
 from couture_cli.output import print_json, print_table
 from couture_common.clock import ensure_utc, utcnow
 from couture_common.eventlog.port import EventLog, TopicPartition
@@ -18,8 +18,6 @@ from couture_common.events import DagPausedSet, DagRunFinished, DagRunRejected, 
 from couture_common.settings import Settings
 from couture_common.topics import DAG, RUN
 from couture_scheduler.domain import SchedulerState, apply
-
-ACTOR = "cli"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -131,8 +129,7 @@ async def trigger(args: argparse.Namespace, settings: Settings) -> int:
     await _require_dag(settings, args.dag_id)
     run_id = args.run_id or f"manual__{logical_date.isoformat()}"
     request = DagRunRequested(dag_id=args.dag_id, run_id=run_id, logical_date=logical_date, conf=conf)
-    async with opened_log(settings) as log:
-        await log.append([envelope(request, actor=ACTOR)])
+    await append(settings, [request])
     print(f"Triggered {args.dag_id}, run_id {run_id}")
     return 0
 
@@ -140,8 +137,7 @@ async def trigger(args: argparse.Namespace, settings: Settings) -> int:
 def _set_paused(paused: bool) -> Any:
     async def handler(args: argparse.Namespace, settings: Settings) -> int:
         await _require_dag(settings, args.dag_id)
-        async with opened_log(settings) as log:
-            await log.append([envelope(DagPausedSet(dag_id=args.dag_id, is_paused=paused), actor=ACTOR)])
+        await append(settings, [DagPausedSet(dag_id=args.dag_id, is_paused=paused)])
         print(f"Dag: {args.dag_id}, paused: {paused}")
         return 0
 

@@ -10,7 +10,7 @@ import argparse
 
 import msgspec
 
-from couture_cli.commands.variables import append, load_config
+from couture_cli.logview import append, load_config
 from couture_common.events import Event
 from couture_common.settings import Settings
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from couture_cli.commands.dags import known_dags, parse_conf, parse_date
-from couture_cli.commands.variables import load_config
 from couture_cli.errors import CliError
+from couture_cli.logview import load_config
 from couture_common.clock import utcnow
 from couture_common.secrets import SecretBox
 from couture_common.settings import Settings

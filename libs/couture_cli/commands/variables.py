@@ -5,19 +5,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from couture_cli.errors import CliError
-from couture_cli.logview import fold, opened_log
-from couture_common.config_view import ConfigView
-from couture_common.eventlog.port import Record
-from couture_common.events import Event, VariableDeleted, VariableSet, envelope
+from couture_cli.logview import append, load_config
+from couture_cli.output import write_private
+from couture_common.events import Event, VariableDeleted, VariableSet
 from couture_common.settings import Settings
-from couture_common.topics import CONFIG
 
-ACTOR = "cli"
 MAX_KEY_LENGTH = 250
 
 
@@ -58,22 +54,6 @@ def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH:
         raise CliError(f"key: 1 to {MAX_KEY_LENGTH} characters, got {len(key)}")
     return key
-
-
-async def load_config(settings: Settings) -> ConfigView:
-    view = ConfigView()
-
-    def apply(record: Record) -> None:
-        view.apply(record.envelope.payload)
-
-    async with opened_log(settings) as log:
-        await fold(log, [CONFIG], apply)
-    return view
-
-
-async def append(settings: Settings, events: list[Event]) -> None:
-    async with opened_log(settings) as log:
-        await log.append([envelope(event, actor=ACTOR) for event in events])
 
 
 async def get_variable(args: argparse.Namespace, settings: Settings) -> int:
@@ -154,14 +134,3 @@ async def export_variables(args: argparse.Namespace, settings: Settings) -> int:
     write_private(args.file, json.dumps(exported, indent=4, sort_keys=True) + "\n")
     print(f"{len(exported)} variables successfully exported to {args.file}")
     return 0
-
-
-def write_private(path: Path, text: str) -> None:
-    """Exports hold secrets in clear: only the owner may read the file."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
