@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from couture_common.eventlog.port import Record, TopicPartition
+from couture_common.eventlog.port import EventLog, Record, TopicPartition
 from couture_common.events import (
     DagPausedSet,
     DagRunFinished,
@@ -74,15 +74,34 @@ with DAG("bench_first", start_date=datetime(2024, 1, 1), schedule=None, max_acti
 """
 
 
+#: The DAG files the benchmarks run, by dag_id; ``{n}`` is the chain's or the fan's width.
+DAG_SOURCES = {"bench_chain": CHAIN_DAG, "bench_fan": FAN_DAG, "bench_first": FIRST_DAG}
+
+
+def write_bench_dags(folder: Path, *, chain: int, parallel: int) -> None:
+    widths = {"bench_chain": chain, "bench_fan": parallel, "bench_first": 1}
+    for dag_id, source in DAG_SOURCES.items():
+        (folder / f"{dag_id}.py").write_text(source.format(n=widths[dag_id]))
+
+
+async def open_bench_dags(log: EventLog, parallel: int) -> None:
+    """Unpause the benchmark DAGs and give the fan's pool a slot per task."""
+    await log.append(
+        [
+            envelope(PoolSet(name="bench", slots=parallel), actor="bench"),
+            *(envelope(DagPausedSet(dag_id=d, is_paused=False), actor="bench") for d in DAG_SOURCES),
+        ]
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
 
 
-async def run_dag(engine: Engine, dag_id: str, run_id: str, timeout: float) -> list[Record]:
+async def run_dag(log: EventLog, dag_id: str, run_id: str, timeout: float) -> list[Record]:
     """Trigger one run and return every run-topic record of it up to DagRunFinished."""
-    log = engine.log
     ends = await log.end_offsets(RUN)
     consumer = log.consumer([RUN])
     for partition, end in ends.items():
@@ -118,8 +137,8 @@ def starts_and_ends(records: list[Record]) -> tuple[dict[str, datetime], dict[st
     return starts, ends
 
 
-async def bench_chain(engine: Engine, n: int) -> None:
-    records = await run_dag(engine, "bench_chain", "chain_1", timeout=300)
+async def bench_chain(log: EventLog, n: int) -> None:
+    records = await run_dag(log, "bench_chain", "chain_1", timeout=300)
     starts, ends = starts_and_ends(records)
     gaps = [(starts[f"t{i:04d}"] - ends[f"t{i - 1:04d}"]).total_seconds() * 1000 for i in range(1, n)]
     total = (ends[f"t{n - 1:04d}"] - starts["t0000"]).total_seconds()
@@ -129,10 +148,10 @@ async def bench_chain(engine: Engine, n: int) -> None:
     )
 
 
-async def bench_first_start(engine: Engine, triggers: int) -> None:
+async def bench_first_start(log: EventLog, triggers: int) -> None:
     delays = []
     for i in range(triggers):
-        records = await run_dag(engine, "bench_first", f"first_{i}", timeout=60)
+        records = await run_dag(log, "bench_first", f"first_{i}", timeout=60)
         requested = records[0].envelope.time
         starts, _ = starts_and_ends(records)
         delays.append((starts["only"] - requested).total_seconds() * 1000)
@@ -142,9 +161,9 @@ async def bench_first_start(engine: Engine, triggers: int) -> None:
     )
 
 
-async def bench_parallel(engine: Engine, n: int) -> None:
+async def bench_parallel(log: EventLog, n: int, run_id: str = "fan_1") -> None:
     started = time.monotonic()
-    records = await run_dag(engine, "bench_fan", "fan_1", timeout=600)
+    records = await run_dag(log, "bench_fan", run_id, timeout=600)
     wall = time.monotonic() - started
     starts, ends = starts_and_ends(records)
     span = (max(ends.values()) - min(starts.values())).total_seconds()
@@ -166,27 +185,17 @@ async def main() -> None:
         home = Path(tmp)
         dags = home / "dags"
         dags.mkdir()
-        (dags / "bench_chain.py").write_text(CHAIN_DAG.format(n=args.chain))
-        (dags / "bench_fan.py").write_text(FAN_DAG.format(n=args.parallel))
-        (dags / "bench_first.py").write_text(FIRST_DAG)
+        write_bench_dags(dags, chain=args.chain, parallel=args.parallel)
         settings = Settings(home=home, executor_slots=args.slots, log_sync=args.sync)
         print(f"sync={args.sync} executor_slots={args.slots} python={sys.version.split()[0]}")
         async with Engine(settings, watch_dags=False, project=False) as engine:
             await engine.registry.idle()
             await engine.scheduler.wait_caught_up()
-            await engine.log.append(
-                [
-                    envelope(PoolSet(name="bench", slots=args.parallel), actor="bench"),
-                    *(
-                        envelope(DagPausedSet(dag_id=d, is_paused=False), actor="bench")
-                        for d in ("bench_chain", "bench_fan", "bench_first")
-                    ),
-                ]
-            )
+            await open_bench_dags(engine.log, args.parallel)
             await asyncio.sleep(0.2)
-            await bench_chain(engine, args.chain)
-            await bench_first_start(engine, args.triggers)
-            await bench_parallel(engine, args.parallel)
+            await bench_chain(engine.log, args.chain)
+            await bench_first_start(engine.log, args.triggers)
+            await bench_parallel(engine.log, args.parallel)
 
 
 if __name__ == "__main__":

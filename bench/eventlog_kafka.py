@@ -182,14 +182,19 @@ async def main(
                         f"({replayed / cpu:,.0f} per CPU-second of this process)"
                     )
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        await admin.start()
-        try:
-            ours = [name for name in await admin.list_topics() if name.startswith(namespace)]
-            if ours:
-                await admin.delete_topics(ours)
-        finally:
-            await admin.close()
+        await drop_namespace(bootstrap, namespace)
+
+
+async def drop_namespace(bootstrap: str, namespace: str) -> None:
+    """Delete the topics of a benchmark's namespace."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        ours = [name for name in await admin.list_topics() if name.startswith(namespace)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Run every benchmark under bench/ and print their figures (``make bench``).
 
-Each benchmark is its own command and can be run alone; the Kafka one needs the broker that
-``deploy/local/services up`` starts (COUTURE_KAFKA_BOOTSTRAP) and is left out without it.
+Each benchmark is its own command and can be run alone; the Kafka ones need the broker
+that ``deploy/local/services up`` starts (COUTURE_KAFKA_BOOTSTRAP) and are left out without it.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ BENCHMARKS = [
     ("read-model replay", "projector_replay.py", None),
     ("gateway over HTTP", "gateway_http.py", None),
     ("event log (Kafka)", "eventlog_kafka.py", "COUTURE_KAFKA_BOOTSTRAP"),
+    ("engine on Kafka, a process per service", "kafka_engine.py", "COUTURE_KAFKA_BOOTSTRAP"),
 ]
 
 
