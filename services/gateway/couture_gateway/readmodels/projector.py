@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
 from couture_common.topics import AUDIT, CONFIG, DAG, RUN
 from couture_gateway.readmodels import fold, store
+from couture_gateway.readmodels.changes import ChangeListener, notify, summarise
 from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
 from couture_gateway.readmodels.tables import projection_offsets
@@ -80,6 +81,14 @@ class Projector:
         self._applied_changed = asyncio.Condition()
         self._meta: Consumer | None = None
         self._runs: Consumer | None = None
+        self._listeners: list[ChangeListener] = []
+
+    def add_listener(self, listener: ChangeListener) -> None:
+        """Call ``listener`` with what each committed batch changed; it must return at once."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: ChangeListener) -> None:
+        self._listeners.remove(listener)
 
     @property
     def applied(self) -> Mapping[TopicPartition, int]:
@@ -188,6 +197,8 @@ class Projector:
         self._stored.update(position)
         async with self._applied_changed:
             self._applied_changed.notify_all()
+        if self._listeners:
+            notify(self._listeners, summarise(records))
         return len(records)
 
     async def _save_offsets(self, conn: AsyncConnection, position: Mapping[TopicPartition, int]) -> None:
