@@ -22,6 +22,7 @@ HEARTBEAT = "heartbeat"
 CONFIG = "config"
 AUTH = "auth"
 AUDIT = "audit"
+LOGIN = "login"
 
 TOPICS: dict[str, TopicSpec] = {
     DAG: TopicSpec(DAG, 1),
@@ -32,4 +33,6 @@ TOPICS: dict[str, TopicSpec] = {
     CONFIG: TopicSpec(CONFIG, 1, compacted=True),
     AUTH: TopicSpec(AUTH, 1, compacted=True),
     AUDIT: TopicSpec(AUDIT, 4),
+    # Failed logins: only the last minutes matter to the lockout; a day is kept for inspection.
+    LOGIN: TopicSpec(LOGIN, 1, retention_hours=24),
 }

@@ -18,6 +18,7 @@ import msgspec
 from couture_sdk.baseoperator import BaseOperator
 from couture_sdk.context import Context, set_current_context
 from couture_sdk.exceptions import AirflowFailException, AirflowSkipException, AirflowTaskTimeout
+from couture_sdk.rendered_fields import rendered_fields
 from couture_sdk.taskinstance import XCOM_RETURN_KEY, TaskInstance
 
 TaskState = Literal["success", "failed", "skipped"]
@@ -35,7 +36,11 @@ class TaskResult(msgspec.Struct, frozen=True, kw_only=True):
     no_retry: bool = False
 
 
-def execute_task(task: BaseOperator, context: Context) -> TaskResult:
+#: Receives the try's rendered template fields (masked, capped) once rendering succeeded.
+RenderedSink = Callable[[dict[str, Any]], None]
+
+
+def execute_task(task: BaseOperator, context: Context, on_rendered: RenderedSink | None = None) -> TaskResult:
     ti = context.get("ti")
     if not isinstance(ti, TaskInstance):
         return TaskResult(
@@ -44,16 +49,20 @@ def execute_task(task: BaseOperator, context: Context) -> TaskResult:
         )
     set_current_context(context)
     try:
-        result = _run(task, context, ti)
+        result = _run(task, context, ti, on_rendered)
     finally:
         set_current_context(None)
     _run_callback(task, result, ti, context)
     return result
 
 
-def _run(task: BaseOperator, context: Context, ti: TaskInstance) -> TaskResult:
+def _run(
+    task: BaseOperator, context: Context, ti: TaskInstance, on_rendered: RenderedSink | None
+) -> TaskResult:
     try:
         task.render_template_fields(context)
+        if on_rendered is not None:
+            on_rendered(rendered_fields(task))
         if task.on_execute_callback is not None:
             task.on_execute_callback(context)
         with _timeout(task):

@@ -28,6 +28,7 @@ from couture_common.events import (
     KillTask,
     TaskHeartbeat,
     TaskInstanceFinished,
+    TaskInstanceRendered,
     TaskInstanceStarted,
     VariableSet,
     XComPushed,
@@ -98,6 +99,7 @@ with DAG("etl", start_date=datetime(2024, 1, 1), schedule=None) as dag:
     PythonOperator(task_id="remember", python_callable=remember)
     DagOperator(task_id="trigger", run_dag_id="report", python_callable=order)
     BashOperator(task_id="nap", bash_command="sleep 0.5")
+    BashOperator(task_id="templated", bash_command="echo {{ ds }} {{ var.value.api_key }}")
     BashOperator(task_id="skip", bash_command="echo skipping; exit 99")
     BashOperator(task_id="sleep", bash_command="sleep 300 & echo $! > {{ params.pid_file }}; wait")
 """
@@ -221,9 +223,13 @@ async def test_a_try_succeeds_with_its_output_in_its_log_and_its_return_value_as
     finished = await executor.finished("hello")
 
     assert finished.state == "success"
-    started, xcom = [e for e in await executor.of_task("hello") if not isinstance(e, TaskInstanceFinished)]
+    started, rendered, xcom = [
+        e for e in await executor.of_task("hello") if not isinstance(e, TaskInstanceFinished)
+    ]
     assert isinstance(started, TaskInstanceStarted)
     assert (started.executor_id, started.try_number) == ("executor-1", 1)
+    assert isinstance(rendered, TaskInstanceRendered)
+    assert rendered.rendered_fields == {"templates_dict": None, "op_args": [], "op_kwargs": {}}
     assert isinstance(xcom, XComPushed)
     assert (xcom.key, xcom.value) == ("return_value", '{"rows": 3}')
     assert started.log_path == str(
@@ -270,6 +276,19 @@ async def test_variables_and_connection_passwords_are_decrypted_for_the_task(exe
     assert (await executor.finished("secrets")).state == "success"
     [xcom] = [e for e in await executor.of_task("secrets") if isinstance(e, XComPushed)]
     assert xcom.value == '["hi there", "s3cret"]'
+
+
+async def test_a_try_records_its_rendered_template_with_the_secret_it_read_masked(executor: Executor) -> None:
+    box = executor.settings.secret_box
+    await executor.send(VariableSet(key="api_key", value=box.encrypt("tok-51d0a9")))
+    await executor.send(executor.command("templated", try_number=2))
+
+    assert (await executor.finished("templated", 2)).state == "success"
+    [rendered] = [e for e in await executor.of_task("templated") if isinstance(e, TaskInstanceRendered)]
+    assert rendered.try_number == 2
+    assert rendered.rendered_fields["bash_command"] == "echo 2024-01-01 ***"
+    log_path = (await executor.started("templated")).log_path
+    assert "2024-01-01 ***" in read(Path(log_path or ""))
 
 
 async def test_a_variable_set_by_a_task_enters_the_log_encrypted(executor: Executor) -> None:

@@ -58,6 +58,29 @@ async def test_a_version_1_database_gains_the_next_dagrun_columns(tmp_path: Path
         await engine.dispose()
 
 
+async def test_a_version_3_database_gains_rendered_fields_and_the_triggered_runs_index(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}"
+    engine = await open_readmodels(url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("DROP TABLE rendered_task_instance_fields"))
+        await conn.execute(sa.text("DROP INDEX ix_dag_run_triggered_by_task"))
+        await conn.execute(sa.delete(schema_version))
+        await conn.execute(sa.insert(schema_version).values(version=3, applied_at=sa.func.now()))
+    await engine.dispose()
+
+    engine = await open_readmodels(url)
+    try:
+        async with engine.connect() as conn:
+            versions = (await conn.execute(sa.select(schema_version.c.version))).scalars().all()
+            table_names = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+            indexes = await conn.run_sync(lambda sync: sa.inspect(sync).get_indexes("dag_run"))
+        assert versions[0] == 3 and 4 in versions
+        assert "rendered_task_instance_fields" in table_names
+        assert "ix_dag_run_triggered_by_task" in {i["name"] for i in indexes}
+    finally:
+        await engine.dispose()
+
+
 async def test_each_upgrade_runs_once_in_order(tmp_path: Path) -> None:
     engine = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}")
 

@@ -45,6 +45,7 @@ from couture_common.events.envelope import (
     envelope,
 )
 from couture_common.events.execution import ExecuteTask, KillTask, TaskHeartbeat
+from couture_common.events.login import LoginFailed, LoginFailuresCleared
 from couture_common.events.run import (
     DagRunCreated,
     DagRunDeleted,
@@ -89,6 +90,8 @@ __all__ = [
     "ExecuteTask",
     "KillTask",
     "LdapConfigSet",
+    "LoginFailed",
+    "LoginFailuresCleared",
     "PoolDeleted",
     "PoolSet",
     "RoleDeleted",

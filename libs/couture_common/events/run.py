@@ -157,6 +157,19 @@ class TaskInstanceFinished(_TaskEvent, frozen=True, kw_only=True):
     skip_all_descendants: bool = False
 
 
+@event_type("ti.rendered", topic=RUN)
+class TaskInstanceRendered(_TaskEvent, frozen=True, kw_only=True):
+    """A try's template fields as rendered before it executed (Airflow's ``rendered_fields``).
+
+    The task process masks the secrets the task read and caps each field's size before sending
+    them, so nothing here is secret and one event stays small.
+    """
+
+    try_number: int
+    #: Template field name -> rendered value as JSON data (a capped field is a string saying so).
+    rendered_fields: dict[str, Any]
+
+
 @event_type("ti.state_decided", topic=RUN)
 class TaskInstanceStateDecided(_TaskEvent, frozen=True, kw_only=True):
     """The scheduler settled a task without running it (skip / upstream_failed propagation, empty

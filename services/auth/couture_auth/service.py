@@ -7,14 +7,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from couture_auth.adapters.ldap_directory import LdapAccount, LdapUnavailable, authenticate
+from couture_auth.adapters.lockout_log import SharedLockout
 from couture_auth.domain.ldap import LDAP_PASSWORD_HASH, LdapSettings, mapped_roles, settings_from_event
-from couture_auth.domain.lockout import (
-    LockoutPolicy,
-    LoginThrottle,
-    after_failure,
-    after_success,
-    blocked_until,
-)
+from couture_auth.domain.lockout import LockoutPolicy
 from couture_auth.domain.permissions import Principal
 from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirectory, fold, seed_events
 from couture_auth.passwords import hash_password, verify_password
@@ -75,8 +70,8 @@ class AuthService:
         # (COUTURE_ADMIN_PASSWORD) was chosen already.
         self._admin_password = admin_password or DEFAULT_ADMIN_PASSWORD
         self._admin_must_change = admin_password is None
-        self._lockout = lockout or LockoutPolicy()
-        self._throttle = LoginThrottle()
+        # Folded from the log's ``login`` topic: shared by every auth process, kept over restarts.
+        self._lockout = SharedLockout(log, lockout or LockoutPolicy(), actor=ACTOR)
         self._env_ldap = ldap or LdapSettings()
         self._env_bind_password = ldap_bind_password
         self._secret_box = secret_box
@@ -104,6 +99,7 @@ class AuthService:
             await self._catch_up()
 
     async def close(self) -> None:
+        await self._lockout.close()
         if self._consumer is not None:
             await self._consumer.close()
             self._consumer = None
@@ -130,7 +126,7 @@ class AuthService:
         :class:`LoginThrottled` while the username or address is locked out (even for the right
         password), :class:`AuthenticationFailed` for wrong credentials.
         """
-        retry_at = blocked_until(self._throttle, username, source_ip, now)
+        retry_at = await self._lockout.blocked_until(username, source_ip, now)
         if retry_at is not None:
             raise LoginThrottled(retry_at)
         ldap, bind_password = await self.ldap_settings()
@@ -141,9 +137,9 @@ class AuthService:
         stored = user.password_hash if user else _DUMMY_HASH
         valid = await asyncio.to_thread(verify_password, stored, password)
         if not valid or user is None or not user.active:
-            self._throttle = after_failure(self._throttle, username, source_ip, now, self._lockout)
+            await self._lockout.failed(username, source_ip, now)
             raise AuthenticationFailed("invalid username or password")
-        self._throttle = after_success(self._throttle, username)
+        await self._lockout.succeeded(username, now)
         return self._issuer.issue(user.username, user.roles, now=now)
 
     async def ldap_settings(self) -> tuple[LdapSettings, str]:
@@ -178,11 +174,11 @@ class AuthService:
         user = await self.user(username)
         events = [] if account is None else _ldap_user_events(ldap, account, username, user)
         if account is None or (user is None and not events) or (user is not None and not user.active):
-            self._throttle = after_failure(self._throttle, username, source_ip, now, self._lockout)
+            await self._lockout.failed(username, source_ip, now)
             raise AuthenticationFailed("invalid username or password")
         if events:
             await self._log.append([envelope(e, actor=ACTOR) for e in events])
-        self._throttle = after_success(self._throttle, username)
+        await self._lockout.succeeded(username, now)
         current = await self.user(username)
         if current is None:
             raise AuthenticationFailed("invalid username or password")

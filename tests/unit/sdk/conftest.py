@@ -10,7 +10,7 @@ from couture_sdk.baseoperator import BaseOperator
 from couture_sdk.compat import install_airflow_shim
 from couture_sdk.context import build_context
 from couture_sdk.dag import DagContext
-from couture_sdk.execution import TaskResult, execute_task
+from couture_sdk.execution import RenderedSink, TaskResult, execute_task
 from couture_sdk.local_runtime import LocalRuntime
 from couture_sdk.runtime import set_runtime
 
@@ -48,6 +48,7 @@ def run_task(runtime: LocalRuntime) -> RunTask:
         run_id: str = "scheduled__2024-03-10T00:00:00+00:00",
         external_trigger: bool = False,
         try_number: int = 1,
+        on_rendered: RenderedSink | None = None,
     ) -> tuple[TaskResult, dict[str, Any]]:
         runtime.start_task(task.dag_id, run_id, task.task_id)
         context = build_context(
@@ -63,6 +64,6 @@ def run_task(runtime: LocalRuntime) -> RunTask:
             max_tries=task.retries,
             external_trigger=external_trigger,
         )
-        return execute_task(task, context), context
+        return execute_task(task, context, on_rendered), context
 
     return run

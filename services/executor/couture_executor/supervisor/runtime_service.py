@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -21,6 +22,7 @@ from couture_common.events import (
     ConnectionSet,
     DagRunRequested,
     ExecuteTask,
+    TaskInstanceRendered,
     VariableDeleted,
     VariableSet,
     XComPushed,
@@ -35,6 +37,7 @@ from couture_executor.adapters.zygote.protocol import (
     GetVariable,
     PullXCom,
     PushXCom,
+    RecordRenderedFields,
     Reply,
     ReportResult,
     SetVariable,
@@ -58,6 +61,17 @@ class TryChannel:
     command: ExecuteTask
     pushes: list[XComPushed] = field(default_factory=list)
     result: TryResult | None = None
+
+    def try_fields(self) -> dict[str, Any]:
+        """The fields that name this try in every event about it."""
+        c = self.command
+        return {
+            "dag_id": c.dag_id,
+            "run_id": c.run_id,
+            "task_id": c.task_id,
+            "map_index": c.map_index,
+            "try_number": c.try_number,
+        }
 
     @property
     def actor(self) -> str:
@@ -125,6 +139,9 @@ class RuntimeService:
                 )
             case TriggerDagRun(dag_id=dag_id, conf=conf, run_id=run_id):
                 return await self._trigger(channel, dag_id, conf, run_id)
+            case RecordRenderedFields(fields=fields):
+                await self._record_rendered(channel, fields)
+                return None
             case ReportResult(result=result):
                 channel.result = result
                 return None
@@ -136,16 +153,7 @@ class RuntimeService:
             msgspec.json.decode(value)
         except msgspec.DecodeError:
             raise ValueError(f"xcom_push: the value for key {key!r} is not JSON") from None
-        c = channel.command
-        event = XComPushed(
-            dag_id=c.dag_id,
-            run_id=c.run_id,
-            task_id=c.task_id,
-            map_index=c.map_index,
-            try_number=c.try_number,
-            key=key,
-            value=value,
-        )
+        event = XComPushed(**channel.try_fields(), key=key, value=value)
         channel.pushes.append(event)
         self._run_view.push(event)
 
@@ -167,6 +175,11 @@ class RuntimeService:
         )
         await self._log.append([envelope(request, actor=channel.actor)])
         return run_id
+
+    async def _record_rendered(self, channel: TryChannel, fields: dict[str, object]) -> None:
+        # Appended at once, not with the result: a long try shows what it runs while it runs.
+        rendered = TaskInstanceRendered(**channel.try_fields(), rendered_fields=dict(fields))
+        await self._log.append([envelope(rendered, actor=channel.actor)])
 
     async def _append_config(self, channel: TryChannel, event: VariableSet | VariableDeleted) -> None:
         await self._log.append([envelope(event, actor=channel.actor)])

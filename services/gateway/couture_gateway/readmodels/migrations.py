@@ -61,8 +61,16 @@ async def _add_audit_log(conn: AsyncConnection) -> None:
     await conn.run_sync(lambda sync: audit_log.create(sync, checkfirst=True))
 
 
+async def _add_rendered_fields(conn: AsyncConnection) -> None:
+    """Version 4: rendered template fields per try, and finding the runs a DagOperator triggered
+    (rendered fields of tries before this version appear after a ``couture projections rebuild``)."""
+    await conn.run_sync(lambda sync: tables.rendered_task_instance_fields.create(sync, checkfirst=True))
+    index = next(i for i in tables.dag_run.indexes if i.name == "ix_dag_run_triggered_by_task")
+    await conn.run_sync(lambda sync: index.create(sync, checkfirst=True))
+
+
 #: Upgrades of existing databases, oldest first. Never edit a released one; append.
-UPGRADES: tuple[Migration, ...] = (_add_next_dagrun, _add_audit_log)
+UPGRADES: tuple[Migration, ...] = (_add_next_dagrun, _add_audit_log, _add_rendered_fields)
 SCHEMA_VERSION = 1 + len(UPGRADES)
 
 

@@ -153,6 +153,8 @@ dag_run = sa.Table(
     sa.Index("ix_dag_run_state", "state"),
     sa.Index("ix_dag_run_logical_date", "logical_date"),
     sa.Index("ix_dag_run_dag_version", "dag_id", "dag_version"),
+    # A DagOperator's task instance finds the runs it triggered.
+    sa.Index("ix_dag_run_triggered_by_task", "triggered_by_task"),
 )
 
 task_instance = sa.Table(
@@ -220,6 +222,16 @@ xcom = sa.Table(
     sa.Column("try_number", sa.Integer, nullable=False),
     sa.Column("timestamp", UtcDateTime, nullable=False),
     sa.Index("ix_xcom_dag_key", "dag_id", "key"),
+)
+
+# Airflow's rendered_task_instance_fields, kept per try: what each try's templates rendered to.
+rendered_task_instance_fields = sa.Table(
+    "rendered_task_instance_fields",
+    metadata,
+    *_ti_key(),
+    sa.Column("try_number", sa.Integer, primary_key=True),
+    # Field name -> rendered value, masked and capped by the task process.
+    sa.Column("rendered_fields", Json, nullable=False),
 )
 
 sla_miss = sa.Table(
@@ -302,6 +314,7 @@ PROJECTED_TABLES: tuple[sa.Table, ...] = (
     task_instance,
     task_instance_try,
     xcom,
+    rendered_task_instance_fields,
     sla_miss,
     variable,
     connection,

@@ -92,6 +92,12 @@ class TriggerDagRun(msgspec.Struct, frozen=True, tag="trigger_dag_run"):
     run_id: str | None = None
 
 
+class RecordRenderedFields(msgspec.Struct, frozen=True, tag="rendered_fields"):
+    """The try's template fields as rendered, already masked and capped by the task process."""
+
+    fields: dict[str, Any]
+
+
 class ReportResult(msgspec.Struct, frozen=True, tag="result"):
     result: TryResult
 
@@ -104,6 +110,7 @@ TaskRequest = (
     | PushXCom
     | PullXCom
     | TriggerDagRun
+    | RecordRenderedFields
     | ReportResult
 )
 

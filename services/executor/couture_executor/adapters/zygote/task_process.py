@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from couture_executor.adapters.zygote.protocol import TrySpec
-from couture_executor.adapters.zygote.task_runtime import SocketTaskRuntime
+from couture_executor.adapters.zygote.task_runtime import SocketTaskRuntime, SupervisorError
 from couture_executor.domain.tries import TryResult, failure
 from couture_sdk.secrets_masker import MaskingStream
 
@@ -139,7 +139,7 @@ def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseE
         max_tries=command.max_tries,
         external_trigger=command.external_trigger,
     )
-    outcome = execute_task(task, context)
+    outcome = execute_task(task, context, on_rendered=lambda fields: _record_rendered(runtime, fields))
     if outcome.error:
         # The try's log is where users look first: the traceback belongs there, not only in the event.
         log.error("Task failed with exception\n%s", outcome.error.rstrip())
@@ -151,6 +151,14 @@ def _run(spec: TrySpec, runtime: SocketTaskRuntime, dags: dict[str, Any] | BaseE
         skip_all_descendants=outcome.skip_all_descendants,
         no_retry=outcome.no_retry,
     )
+
+
+def _record_rendered(runtime: SocketTaskRuntime, fields: dict[str, Any]) -> None:
+    # What the try rendered is for people to look at; not being able to record it must not fail it.
+    try:
+        runtime.record_rendered_fields(fields)
+    except SupervisorError as exc:
+        log.warning("The rendered template fields could not be recorded: %s", exc)
 
 
 def _logged_failure(message: str) -> TryResult:

@@ -16,6 +16,7 @@ from couture_executor.adapters.zygote.protocol import (
     GetVariable,
     PullXCom,
     PushXCom,
+    RecordRenderedFields,
     ReportResult,
     SetVariable,
     TaskRequest,
@@ -100,6 +101,9 @@ class SocketTaskRuntime:
 
     def trigger_dag_run(self, dag_id: str, conf: dict[str, Any], run_id: str | None = None) -> str:
         return str(self._call(TriggerDagRun(dag_id, conf, run_id)))
+
+    def record_rendered_fields(self, fields: dict[str, Any]) -> None:
+        self._call(RecordRenderedFields(fields))
 
     def report(self, result: TryResult) -> None:
         self._call(ReportResult(result))

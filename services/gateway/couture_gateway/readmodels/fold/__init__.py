@@ -34,6 +34,7 @@ from couture_common.events import (
     TaskInstanceFinished,
     TaskInstanceNoteSet,
     TaskInstanceQueued,
+    TaskInstanceRendered,
     TaskInstanceScheduled,
     TaskInstancesCleared,
     TaskInstanceStarted,
@@ -43,7 +44,7 @@ from couture_common.events import (
     VariableSet,
     XComPushed,
 )
-from couture_gateway.readmodels.fold import config, dag, run, security
+from couture_gateway.readmodels.fold import config, dag, rendered, run, security
 from couture_gateway.readmodels.fold.context import Context
 from couture_gateway.readmodels.positions import position_id
 from couture_gateway.readmodels.rowset import RowSet, Scope
@@ -65,7 +66,7 @@ MAPPING: dict[type[Event], tuple[Scopes, Fold]] = {
     DagRunFinished: (run.run_scopes, run.finished),
     DagRunStateSet: (run.run_scopes, run.state_set),
     DagRunNoteSet: (run.run_scopes, run.note_set),
-    DagRunDeleted: (run.run_scopes, run.deleted),
+    DagRunDeleted: (rendered.run_deleted_scopes, rendered.run_deleted),
     TaskInstancesCleared: (run.run_scopes, run.cleared),
     TaskInstanceScheduled: (run.run_scopes, run.ti_scheduled),
     TaskInstanceQueued: (run.run_scopes, run.ti_queued),
@@ -74,6 +75,7 @@ MAPPING: dict[type[Event], tuple[Scopes, Fold]] = {
     TaskInstanceStateDecided: (run.run_scopes, run.ti_state_decided),
     TaskInstanceStateSet: (run.run_scopes, run.ti_state_set),
     TaskInstanceNoteSet: (run.run_scopes, run.ti_note_set),
+    TaskInstanceRendered: (rendered.rendered_scopes, rendered.rendered),
     XComPushed: (run.run_scopes, run.xcom_pushed),
     SlaMissed: (run.run_scopes, run.sla_missed),
     VariableSet: (config.variable_scopes, config.variable_set),

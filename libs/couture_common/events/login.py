@@ -1,0 +1,33 @@
+"""Topic ``login``: failed logins, the facts every auth process folds its lockout from.
+
+Kept apart from the compacted ``auth`` topic: these are not configuration, only recent ones
+matter (the topic keeps a day), and a spray of made-up usernames must not grow the user directory.
+The envelope's time is when the attempt was judged.
+"""
+
+from __future__ import annotations
+
+from couture_common.events._base import Event, event_type
+from couture_common.topics import LOGIN
+
+
+@event_type("login.failed", topic=LOGIN)
+class LoginFailed(Event, frozen=True, kw_only=True):
+    """Wrong credentials (or an unknown or deactivated user) for ``username``, from ``source_ip``."""
+
+    username: str
+    #: The client's address as the gateway worked it out; None when unknown.
+    source_ip: str | None = None
+
+    def partition_key(self) -> str:
+        return f"login:{self.username}"
+
+
+@event_type("login.failures_cleared", topic=LOGIN)
+class LoginFailuresCleared(Event, frozen=True, kw_only=True):
+    """``username`` logged in: their count of failures starts again (their address's does not)."""
+
+    username: str
+
+    def partition_key(self) -> str:
+        return f"login:{self.username}"
