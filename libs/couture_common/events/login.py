@@ -11,23 +11,21 @@ from couture_common.events._base import Event, event_type
 from couture_common.topics import LOGIN
 
 
+class _LoginEvent(Event, frozen=True, kw_only=True):
+    username: str
+
+    def partition_key(self) -> str:
+        return f"login:{self.username}"
+
+
 @event_type("login.failed", topic=LOGIN)
-class LoginFailed(Event, frozen=True, kw_only=True):
+class LoginFailed(_LoginEvent, frozen=True, kw_only=True):
     """Wrong credentials (or an unknown or deactivated user) for ``username``, from ``source_ip``."""
 
-    username: str
     #: The client's address as the gateway worked it out; None when unknown.
     source_ip: str | None = None
 
-    def partition_key(self) -> str:
-        return f"login:{self.username}"
-
 
 @event_type("login.failures_cleared", topic=LOGIN)
-class LoginFailuresCleared(Event, frozen=True, kw_only=True):
+class LoginFailuresCleared(_LoginEvent, frozen=True, kw_only=True):
     """``username`` logged in: their count of failures starts again (their address's does not)."""
-
-    username: str
-
-    def partition_key(self) -> str:
-        return f"login:{self.username}"
