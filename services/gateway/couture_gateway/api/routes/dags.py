@@ -196,9 +196,17 @@ async def get_dag_details(dag_id: str, conn: SessionDep, settings: SettingsDep) 
 
 @router.get("/dagTags")
 async def get_dag_tags(
-    conn: SessionDep, page: PageDep, tag_name_pattern: str | None = None
+    conn: SessionDep, page: PageDep, readable: ReadableDags, tag_name_pattern: str | None = None
 ) -> DAGTagCollectionResponse:
-    query = select(t.dag_tag.c.name).distinct().where(*filters.pattern(t.dag_tag.c.name, tag_name_pattern))
+    """Tags of the DAGs the user may read: a tag only on other DAGs is not shown."""
+    query = (
+        select(t.dag_tag.c.name)
+        .distinct()
+        .where(
+            *filters.pattern(t.dag_tag.c.name, tag_name_pattern),
+            *only_readable(t.dag_tag.c.dag_id, readable),
+        )
+    )
     rows, total = await fetch_page(
         conn, query, page, columns={"name": t.dag_tag.c.name}, default_order=["name"]
     )
