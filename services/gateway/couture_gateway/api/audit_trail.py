@@ -32,7 +32,8 @@ REQUEST_ID_HEADER = "x-request-id"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_LOGIN_PATH = "/auth/token"
+#: The API clients' login and the browser's (session cookies).
+_LOGIN_PATHS = frozenset({"/auth/token", "/auth/login"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 #: Body fields that identify what a request creates or changes; never a value or a secret.
 _IDENTIFIERS = ("key", "connection_id", "name", "pool", "username", "dag_run_id", "task_id")
@@ -125,8 +126,19 @@ class AuditTrail:
     ``_dry_run`` change nothing and are not recorded.
     """
 
-    def __init__(self, app: ASGIApp, *, trusted_proxies: Iterable[IPNetwork] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_proxies: Iterable[IPNetwork] | None = None,
+        log: EventLog | None = None,
+        service: str = "gateway",
+    ) -> None:
+        """``log``: where records go (default: the gateway's, from ``app.state.gateway``); ``service``
+        names the process in the actor of records no user is known for (``service:<name>``)."""
         self._app = app
+        self._log = log
+        self._service = service
         self._trusted = (
             tuple(trusted_proxies)
             if trusted_proxies is not None
@@ -138,7 +150,7 @@ class AuditTrail:
         if (
             scope["type"] != "http"
             or scope["method"] not in _CHANGING
-            or not (path.startswith("/api/") or path == _LOGIN_PATH)
+            or not (path.startswith("/api/") or path in _LOGIN_PATHS)
         ):
             await self._app(scope, receive, send)
             return
@@ -182,7 +194,7 @@ class AuditTrail:
             return
         state = scope.get("state", {})
         principal = state.get("principal")
-        login = scope.get("path") == _LOGIN_PATH
+        login = scope.get("path") in _LOGIN_PATHS
         username = state.get("login_username") if login else getattr(principal, "username", None)
         if username is not None:
             username = username[:_MAX_FIELD]
@@ -199,6 +211,6 @@ class AuditTrail:
             status_code=status_code,
             request_id=request_id,
         )
-        actor = f"user:{principal.username}" if principal is not None else "service:gateway"
-        log: EventLog = scope["app"].state.gateway.log
+        actor = f"user:{principal.username}" if principal is not None else f"service:{self._service}"
+        log: EventLog = self._log or scope["app"].state.gateway.log
         await log.append([envelope(event, actor=actor)])
