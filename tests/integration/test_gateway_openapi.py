@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from couture_common.events import DagRunRequested, TaskInstanceRendered
+
 from .test_gateway import START, Harness, endpoints, harness, signing_key_pem
 
 __all__ = ["harness", "signing_key_pem"]
@@ -80,6 +82,17 @@ async def test_answers_match_their_documented_response_schemas(harness: Harness)
     )
     await harness.accept_run("etl", "r1")
     await harness.run_task("etl", "r1", "extract", "success")
+    await harness.append(
+        TaskInstanceRendered(
+            dag_id="etl",
+            run_id="r1",
+            task_id="extract",
+            try_number=1,
+            rendered_fields={"bash_command": "echo"},
+        ),
+        DagRunRequested(dag_id="etl", run_id="child", logical_date=START, triggered_by_task="etl/r1/extract"),
+        actor="service:executor",
+    )
     await harness.post("/api/v2/variables", json={"key": "k", "value": "v"})
     await harness.post(
         "/api/v2/connections", json={"connection_id": "c", "conn_type": "http", "password": "p"}
@@ -100,6 +113,18 @@ async def test_answers_match_their_documented_response_schemas(harness: Harness)
             "/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/tries",
             "/api/v2/dags/etl/dagRuns/r1/taskInstances/extract/tries",
         ),
+        (
+            "/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}",
+            "/api/v2/dags/etl/dagRuns/r1/taskInstances/extract",
+        ),
+        (
+            "/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/tries/{task_try_number}",
+            "/api/v2/dags/etl/dagRuns/r1/taskInstances/extract/tries/1",
+        ),
+        (
+            "/api/couture/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/triggeredDagRuns",
+            "/api/couture/dags/etl/dagRuns/r1/taskInstances/extract/triggeredDagRuns",
+        ),
         ("/api/v2/variables", "/api/v2/variables"),
         ("/api/v2/connections/{connection_id}", "/api/v2/connections/c"),
         ("/api/v2/pools", "/api/v2/pools"),
@@ -111,6 +136,12 @@ async def test_answers_match_their_documented_response_schemas(harness: Harness)
         ("/api/v2/dags/{dag_id}", "/api/v2/dags/nope"),
         ("/api/v2/dags", "/api/v2/dags?limit=1000"),
     ]
+    rendered = (await harness.get("/api/v2/dags/etl/dagRuns/r1/taskInstances/extract")).json()
+    assert rendered["rendered_fields"] == {"bash_command": "echo"}
+    linked = (
+        await harness.get("/api/couture/dags/etl/dagRuns/r1/taskInstances/extract/triggeredDagRuns")
+    ).json()
+    assert [(r["dag_id"], r["dag_run_id"]) for r in linked["dag_runs"]] == [("etl", "child")]
     for template, url in samples:
         answer = await harness.get(url)
         documented = doc["paths"][template]["get"]["responses"][str(answer.status_code)]

@@ -33,6 +33,7 @@ from couture_gateway.api.routes import (
     security,
     task_instances,
     tasks,
+    triggered_runs,
     variables,
     xcom,
 )
@@ -145,5 +146,6 @@ def create_app(
     couture.include_router(connection_entries.router)
     couture.include_router(security.router)
     couture.include_router(audit.router)
+    couture.include_router(triggered_runs.router)
     app.include_router(couture)
     return app

@@ -88,6 +88,7 @@ RULES: dict[str, Rule] = {
     "patch_dag_run": _rule(("can_edit", _RUNS), dag=_PATH),
     "delete_dag_run": _rule(("can_delete", _RUNS), dag=_PATH),
     "clear_dag_run": _rule(("can_dagrun_clear", _AIRFLOW), dag=_PATH),
+    "get_triggered_dag_runs": _rule(("can_list", _RUNS), dag=_PATH),
     # Task instances
     "get_task_instances": _rule(("can_list", _TIS), dag=_PATH),
     "get_task_instances_batch": _rule(("can_list", _TIS), dag=_PATH),

@@ -167,10 +167,17 @@ def task_response(spec: DagSpec, task: TaskSpec) -> TaskResponse:
         class_ref={"class_name": task.operator, "module_path": None},
         is_mapped=False,
         extra_links=[],
+        couture_run_dag_id=_run_dag_id(task),
     )
 
 
-def _ti_history_fields(row: Row, version: Row | None) -> dict[str, Any]:
+def _run_dag_id(task: TaskSpec) -> str | None:
+    """A DagOperator's target, from the arguments its spec shows (``spec_extra``)."""
+    target = task.operator_extra.get("run_dag_id")
+    return target if isinstance(target, str) else None
+
+
+def _ti_history_fields(row: Row, version: Row | None, rendered: Row | None) -> dict[str, Any]:
     return {
         "task_id": row["task_id"],
         "dag_id": row["dag_id"],
@@ -196,12 +203,15 @@ def _ti_history_fields(row: Row, version: Row | None) -> dict[str, Any]:
         "executor": row["executor"],
         "executor_config": "{}",
         "dag_version": dag_version_response(version) if version else None,
+        "rendered_fields": rendered["rendered_fields"] if rendered else None,
     }
 
 
-def task_instance_response(row: Row, run: Row, version: Row | None = None) -> TaskInstanceResponse:
+def task_instance_response(
+    row: Row, run: Row, version: Row | None = None, rendered: Row | None = None
+) -> TaskInstanceResponse:
     return TaskInstanceResponse(
-        **_ti_history_fields(row, version),
+        **_ti_history_fields(row, version, rendered),
         id=stable_id("ti", row["dag_id"], row["run_id"], row["task_id"], row["map_index"]),
         scheduled_when=row["scheduled_when"],
         logical_date=run["logical_date"],
@@ -210,8 +220,10 @@ def task_instance_response(row: Row, run: Row, version: Row | None = None) -> Ta
     )
 
 
-def task_instance_try_response(row: Row, version: Row | None = None) -> TaskInstanceHistoryResponse:
-    return TaskInstanceHistoryResponse(**_ti_history_fields(row, version))
+def task_instance_try_response(
+    row: Row, version: Row | None = None, rendered: Row | None = None
+) -> TaskInstanceHistoryResponse:
+    return TaskInstanceHistoryResponse(**_ti_history_fields(row, version, rendered))
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float | None:

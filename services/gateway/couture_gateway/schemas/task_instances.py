@@ -53,6 +53,11 @@ class TaskInstanceHistoryResponse(ApiModel):
     executor: str | None = None
     executor_config: str
     dag_version: DagVersionResponse | None = None
+    rendered_fields: dict[str, Any] | None = Field(
+        default=None,
+        description="Template fields as the try rendered them, secrets masked and each field capped at 4096 "
+        "characters; null before the try rendered (Couture also gives them on each try).",
+    )
 
 
 class TaskInstanceResponse(TaskInstanceHistoryResponse):
@@ -61,7 +66,6 @@ class TaskInstanceResponse(TaskInstanceHistoryResponse):
     run_after: datetime
     note: str | None = None
     rendered_map_index: str | None = None
-    rendered_fields: dict[str, Any] | None = None
     trigger: None = None
     triggerer_job: None = None
 

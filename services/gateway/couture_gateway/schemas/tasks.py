@@ -52,6 +52,12 @@ class TaskResponse(ApiModel):
     class_ref: dict[str, Any] | None = None
     is_mapped: bool | None = False
     extra_links: list[str]
+    couture_run_dag_id: str | None = Field(
+        default=None,
+        description="Couture: the DAG a DagOperator task triggers (its ``run_dag_id``); null for other "
+        "operators. The runs it triggered: ``GET /api/couture/dags/{dag_id}/dagRuns/{dag_run_id}"
+        "/taskInstances/{task_id}/triggeredDagRuns``.",
+    )
 
 
 class TaskCollectionResponse(ApiModel):

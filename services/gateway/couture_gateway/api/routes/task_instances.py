@@ -224,7 +224,25 @@ async def get_task_instances_batch(
 async def get_task_instance(
     dag_id: str, dag_run_id: str, task_id: str, conn: SessionDep
 ) -> TaskInstanceResponse:
-    return (await _responses(conn, [await _ti_row(conn, dag_id, dag_run_id, task_id)]))[0]
+    """With the ``rendered_fields`` of its latest try that rendered (Airflow keeps one set per instance)."""
+    row = await _ti_row(conn, dag_id, dag_run_id, task_id)
+    version = (await versions_of(conn, [row])).get((dag_id, row["dag_version"]))
+    rendered = await _rendered_by_try(conn, dag_id, dag_run_id, task_id, row["map_index"])
+    latest = max((n for n in rendered if n <= row["try_number"]), default=None)
+    return task_instance_response(row, row, version, rendered.get(latest) if latest is not None else None)
+
+
+async def _rendered_by_try(
+    conn: SessionDep, dag_id: str, run_id: str, task_id: str, map_index: int
+) -> dict[int, Row]:
+    rendered = t.rendered_task_instance_fields
+    query = select(rendered).where(
+        rendered.c.dag_id == dag_id,
+        rendered.c.run_id == run_id,
+        rendered.c.task_id == task_id,
+        rendered.c.map_index == map_index,
+    )
+    return {r["try_number"]: r for r in (await conn.execute(query)).mappings()}
 
 
 async def _tries(conn: SessionDep, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[Row]:
@@ -248,8 +266,9 @@ async def get_task_instance_tries(
     """Every try that was scheduled, oldest first."""
     current = await _ti_row(conn, dag_id, dag_run_id, task_id, map_index)
     version = (await versions_of(conn, [current])).get((dag_id, current["dag_version"]))
+    rendered = await _rendered_by_try(conn, dag_id, dag_run_id, task_id, map_index)
     tries = [
-        task_instance_try_response(r, version)
+        task_instance_try_response(r, version, rendered.get(r["try_number"]))
         for r in await _tries(conn, dag_id, dag_run_id, task_id, map_index)
     ]
     return TaskInstanceHistoryCollectionResponse(task_instances=tries, total_entries=len(tries))
@@ -265,7 +284,8 @@ async def get_task_instance_try_details(
     version = (await versions_of(conn, [current])).get((dag_id, current["dag_version"]))
     for row in await _tries(conn, dag_id, dag_run_id, task_id, map_index):
         if row["try_number"] == task_try_number:
-            return task_instance_try_response(row, version)
+            rendered = await _rendered_by_try(conn, dag_id, dag_run_id, task_id, map_index)
+            return task_instance_try_response(row, version, rendered.get(task_try_number))
     raise not_found(
         f"The Task Instance with dag_id: `{dag_id}`, run_id: `{dag_run_id}`, task_id: `{task_id}`, "
         f"try_number: `{task_try_number}` and map_index: `{map_index}` was not found"

@@ -1,0 +1,36 @@
+"""Couture: the DAG runs a DagOperator task instance triggered (a master DAG's zoom into its sub-DAG).
+
+The executor records the triggering task on each run it requests (``triggered_by_task``:
+``dag_id/run_id/task_id``); this finds them again, newest first, so the latest try's run leads.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from couture_gateway.api.access import only_readable
+from couture_gateway.api.lookups import dag_row
+from couture_gateway.api.rows import Row
+from couture_gateway.api.runs import run_responses
+from couture_gateway.deps import ReadableDags, SessionDep
+from couture_gateway.readmodels.tables import dag_run
+from couture_gateway.schemas.dag_runs import DAGRunCollectionResponse
+
+router = APIRouter(tags=["DagRun (Couture)"])
+
+
+@router.get("/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/triggeredDagRuns")
+async def get_triggered_dag_runs(
+    dag_id: str, dag_run_id: str, task_id: str, conn: SessionDep, readable: ReadableDags
+) -> DAGRunCollectionResponse:
+    """Runs of other DAGs this task instance triggered (any try), newest first; only readable DAGs' runs."""
+    await dag_row(conn, dag_id)
+    query = (
+        select(dag_run)
+        .where(dag_run.c.triggered_by_task == f"{dag_id}/{dag_run_id}/{task_id}")
+        .where(*only_readable(dag_run.c.dag_id, readable))
+        .order_by(dag_run.c.run_after.desc(), dag_run.c.dag_id, dag_run.c.run_id)
+    )
+    rows: list[Row] = list((await conn.execute(query)).mappings())
+    return DAGRunCollectionResponse(dag_runs=await run_responses(conn, rows), total_entries=len(rows))
