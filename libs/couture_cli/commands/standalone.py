@@ -21,11 +21,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 async def standalone(args: argparse.Namespace, settings: Settings) -> int:
     # The web stack loads only for the command that serves it.
-    from fastapi import Depends
+    from fastapi import Depends, FastAPI
 
     from couture_common.health import ServeError, serve
     from couture_common.tracing import configure_tracing
-    from couture_gateway.app import create_app
+    from couture_gateway.app import close_live_streams, create_app
     from couture_gateway.deps import require_user
     from couture_gateway.ui import mount_ui
     from couture_registry.api import registry_router
@@ -44,10 +44,13 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"host": args.host})
     engine = Engine(settings)
     stopped = False
+    app: FastAPI | None = None
 
     async def stop() -> None:
         nonlocal stopped
         stopped = True
+        if app is not None:
+            close_live_streams(app)
         await engine.stop()
 
     await engine.start()

@@ -28,9 +28,11 @@ from couture_gateway.api.routes import (
     dags,
     event_logs,
     import_errors,
+    live,
     monitor,
     pools,
     security,
+    sla_misses,
     task_instances,
     tasks,
     triggered_runs,
@@ -38,6 +40,7 @@ from couture_gateway.api.routes import (
     xcom,
 )
 from couture_gateway.deps import Gateway, authorize
+from couture_gateway.live import LiveHub, LiveSettings
 from couture_gateway.readmodels.projector import Projector
 from couture_gateway.tracing import TracingMiddleware
 
@@ -89,11 +92,14 @@ def create_app(
     auth_service: AuthService | None = None,
     projection_timeout: float = 2.0,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    live_settings: LiveSettings | None = None,
 ) -> FastAPI:
     """The REST API over ``engine``'s read models, writing to ``log``.
 
     The caller runs ``projector`` (so read models can be scaled apart from the API); writes wait
-    up to ``projection_timeout`` seconds for it to apply their events before answering.
+    up to ``projection_timeout`` seconds for it to apply their events before answering. What it
+    applies is streamed to browsers (``GET /api/couture/live``); the caller ends those streams
+    with :func:`close_live_streams` before the HTTP server waits for open requests.
     """
     auth_service = auth_service or AuthService(
         log,
@@ -104,12 +110,17 @@ def create_app(
         secret_box=settings.secret_box,
     )
 
+    hub = LiveHub(live_settings)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await auth_service.start()
+        projector.add_listener(hub.publish)
         try:
             yield
         finally:
+            projector.remove_listener(hub.publish)
+            hub.close()
             await auth_service.close()
 
     app = FastAPI(
@@ -132,6 +143,8 @@ def create_app(
         projection_timeout=projection_timeout,
     )
 
+    app.state.live = hub
+
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     # Every write and login attempt is recorded before its answer leaves (oversized ones too).
     app.add_middleware(AuditTrail)
@@ -146,6 +159,14 @@ def create_app(
     couture.include_router(connection_entries.router)
     couture.include_router(security.router)
     couture.include_router(audit.router)
+    couture.include_router(sla_misses.router)
+    couture.include_router(live.router)
     couture.include_router(triggered_runs.router)
     app.include_router(couture)
     return app
+
+
+def close_live_streams(app: FastAPI) -> None:
+    """End every live stream, so a server shutting down does not wait on them forever."""
+    hub: LiveHub = app.state.live
+    hub.close()

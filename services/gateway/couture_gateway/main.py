@@ -14,7 +14,7 @@ import contextlib
 from couture_common.eventlog.port import EventLog
 from couture_common.health import Readiness, health_router, serve
 from couture_common.settings import Settings
-from couture_gateway.app import create_app
+from couture_gateway.app import close_live_streams, create_app
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
 from couture_gateway.ui import mount_ui
@@ -41,6 +41,7 @@ async def run_gateway(settings: Settings, log: EventLog, *, host: str, port: int
 
     async def stop() -> None:
         ready.set(False)
+        close_live_streams(app)
 
     try:
         await serve(app, host=host, port=port, start=start, stop=stop)

@@ -49,6 +49,7 @@ _USERS = "UserDBModelView"
 _ROLES = "RoleModelView"
 _PERMISSIONS = "PermissionModelView"
 _AUDIT = "AuditLogView"
+_SLA_MISSES = "SlaMissModelView"
 _LDAP = "LdapConfigView"
 _AIRFLOW = "Airflow"
 
@@ -107,6 +108,7 @@ RULES: dict[str, Rule] = {
     "get_event_logs": _rule(("can_list", _LOGS), dag=_PATH),
     "get_event_log": _rule(("can_show", _LOGS)),
     "get_audit_logs": _rule(("can_list", _AUDIT)),
+    "get_sla_misses": _rule(("can_list", _SLA_MISSES), dag=_PATH),
     # Admin
     **_crud(_VARIABLES, "variable"),
     **_crud(_CONNECTIONS, "connection"),
@@ -132,6 +134,8 @@ RULES: dict[str, Rule] = {
     "get_me": SIGNED_IN,
     "change_my_password": SIGNED_IN,
     "logout": SIGNED_IN,
+    # Live updates: each event is filtered by what the user may read (``couture_gateway.live``).
+    "get_live_changes": SIGNED_IN,
 }
 
 #: What a user who must change their password may still do.

@@ -78,23 +78,23 @@ Changes = frozenset[Change]
 ChangeListener = Callable[[Changes], None]
 
 
-def kinds_of(event: Event) -> tuple[str, ...]:
-    known = _KINDS.get(type(event))
+def kinds_of(event_type: type[Event]) -> tuple[str, ...]:
+    known = _KINDS.get(event_type)
     if known is not None:
         return known
-    if event.TOPIC == RUN:
-        return (TASK_INSTANCE,) if hasattr(event, "task_id") else (DAG_RUN,)
-    if event.TOPIC == DAG:
+    if event_type.TOPIC == RUN:
+        return (TASK_INSTANCE,) if "task_id" in event_type.__struct_fields__ else (DAG_RUN,)
+    if event_type.TOPIC == DAG:
         return (DAG_KIND,)
-    if event.TOPIC == AUDIT:
+    if event_type.TOPIC == AUDIT:
         return (AUDIT_KIND,)
-    return (event.TOPIC,)
+    return (event_type.TOPIC,)
 
 
 def changes_of(event: Event) -> Iterable[Change]:
     dag_ids: Sequence[str | None] = getattr(event, "dag_ids", None) or (getattr(event, "dag_id", None),)
     run_id: str | None = getattr(event, "run_id", None)
-    for kind in kinds_of(event):
+    for kind in kinds_of(type(event)):
         for dag_id in dag_ids:
             yield Change(kind, dag_id, run_id)
 
