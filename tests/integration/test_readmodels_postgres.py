@@ -20,7 +20,7 @@ from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import VariableSet
 from couture_gateway.readmodels.migrations import SCHEMA_VERSION, open_readmodels
 from couture_gateway.readmodels.projector import Projector, position_after, rebuild
-from couture_gateway.readmodels.tables import schema_version, variable
+from couture_gateway.readmodels.tables import PROJECTED_TABLES, schema_version, variable
 from tests.integration.test_readmodels_migrations import NEW_IN_2
 from tests.integration.test_readmodels_projector import (
     Clock,
@@ -29,6 +29,7 @@ from tests.integration.test_readmodels_projector import (
     project_all,
     realistic_history,
 )
+from tests.unit.readmodels.test_store import check_round_trip
 
 NewDatabase = Callable[[], Awaitable[str]]
 
@@ -183,6 +184,11 @@ async def test_a_caller_waits_until_its_own_write_is_visible(
         with pytest.raises(asyncio.CancelledError):
             await running
         await projector.close()
+
+
+async def test_every_column_type_round_trips_through_the_store(engine: AsyncEngine) -> None:
+    for table in PROJECTED_TABLES:
+        await check_round_trip(engine, table)
 
 
 async def test_a_new_database_is_created_at_the_latest_version_once(new_database: NewDatabase) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,22 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         # A naive datetime is taken as UTC (Airflow's rule): one odd event must not stop projection.
         value = ensure_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # The text SQLAlchemy's SQLite DATETIME stores ("2024-01-01 00:00:00.000000"), made by
+        # isoformat in C: several times faster than the generic path, on every row the projector writes.
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC)
+            # Cut before the "+00:00" an aware value ends with (datetime.replace is slow).
+            return value.isoformat(" ", "microseconds")[:26]
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:

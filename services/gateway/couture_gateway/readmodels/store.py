@@ -2,6 +2,7 @@
 
 One code path for SQLite and PostgreSQL: Core statements, and upserts through the dialect's own
 ``INSERT ... ON CONFLICT`` (both spell it the same way), chosen by the connection's dialect.
+Each runs as one statement per table and batch (``compiled``), for all its keys or rows.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from couture_gateway.readmodels import tables
+from couture_gateway.readmodels.compiled import compiled
 from couture_gateway.readmodels.rowset import KEYS, Change, Row, RowSet, Scope
 
-# Keeps each query well under SQLite's bound-parameter and expression-depth limits (and asyncpg's).
-_CHUNK = 200
-_OR_SIZES = (1, 8, 64, _CHUNK)
+#: Scope values per load query, padded up to the next of these sizes so each table has a few
+#: statements, compiled and prepared once each. Well under SQLite's and asyncpg's parameter limits.
+_SIZES = (1, 8, 64, 512)
 _TABLES = {t.name: t for t in tables.metadata.sorted_tables}
 
 
@@ -32,48 +34,41 @@ async def load(conn: AsyncConnection, scopes: Iterable[Scope]) -> RowSet:
     rows = RowSet()
     for (table_name, columns), values in grouped.items():
         ordered = sorted(values)
-        for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            query, params = _scope_query(table_name, columns, chunk)
-            result = await conn.execute(query, params)
+        for start in range(0, len(ordered), _SIZES[-1]):
+            chunk = ordered[start : start + _SIZES[-1]]
+            size = next(n for n in _SIZES if n >= len(chunk))
+            # NULL keys match no row: padding costs nothing but its parameters.
+            padded = chunk + [(None,) * len(columns)] * (size - len(chunk))
+            params = {f"v{i}_{j}": value for i, values in enumerate(padded) for j, value in enumerate(values)}
+            query = compiled(
+                conn.dialect,
+                ("load", table_name, columns, size),
+                functools.partial(_scope_query, table_name, columns, size),
+            )
             found: dict[tuple[Any, ...], list[Row]] = defaultdict(list)
-            for row in result.mappings():
-                found[tuple(row[c] for c in columns)].append(dict(row))
+            for row in await query.fetch(conn, params):
+                found[tuple(row[c] for c in columns)].append(row)
             for value in chunk:
                 rows.add_loaded(Scope(table_name, columns, value), found.get(value, ()))
     return rows
 
 
-def _scope_query(
-    table_name: str, columns: tuple[str, ...], chunk: list[tuple[Any, ...]]
-) -> tuple[sa.Select[Any], dict[str, Any]]:
-    if len(columns) == 1:
-        return _in_query(table_name, columns[0]), {"values": [v[0] for v in chunk]}
-    # Padded with repeats to a few fixed sizes, so the statement is compiled and prepared once each.
-    size = next(n for n in _OR_SIZES if n >= len(chunk))
-    padded = chunk + [chunk[-1]] * (size - len(chunk))
-    params = {f"v{i}_{j}": value for i, values in enumerate(padded) for j, value in enumerate(values)}
-    return _or_query(table_name, columns, size), params
-
-
-@functools.cache
-def _in_query(table_name: str, column: str) -> sa.Select[Any]:
+def _scope_query(table_name: str, columns: tuple[str, ...], size: int) -> sa.Select[Any]:
+    """The rows whose ``columns`` equal one of ``size`` value tuples, joined from a VALUES list:
+    both databases probe the table's index once per tuple (an OR of equalities costs PostgreSQL
+    a plan per term, and a row-value IN makes SQLite scan the table)."""
     table = _TABLES[table_name]
-    return sa.select(table).where(table.c[column].in_(sa.bindparam("values", expanding=True)))
-
-
-@functools.cache
-def _or_query(table_name: str, columns: tuple[str, ...], size: int) -> sa.Select[Any]:
-    # OR of equalities, not a row-value IN: SQLite scans the whole table for the latter.
-    table = _TABLES[table_name]
-    return sa.select(table).where(
-        sa.or_(
-            *(
-                sa.and_(*(table.c[c] == sa.bindparam(f"v{i}_{j}") for j, c in enumerate(columns)))
+    keys = (
+        sa.values(*(sa.column(c, table.c[c].type) for c in columns), name="scope_keys")
+        .data(
+            [
+                tuple(sa.bindparam(f"v{i}_{j}", type_=table.c[c].type) for j, c in enumerate(columns))
                 for i in range(size)
-            )
+            ]
         )
+        .cte()
     )
+    return sa.select(table).join(keys, sa.and_(*(table.c[c] == keys.c[c] for c in columns)))
 
 
 async def write(conn: AsyncConnection, rows: RowSet) -> None:
@@ -101,17 +96,21 @@ def upsert(dialect: str, table: sa.Table, *, do_nothing: bool = False) -> sa.Ins
     return result
 
 
+def _delete(table: sa.Table) -> sa.Delete:
+    return sa.delete(table).where(*(table.c[k] == sa.bindparam(k) for k in KEYS[table.name]))
+
+
 async def _write_change(conn: AsyncConnection, change: Change) -> None:
-    dialect = conn.dialect.name
-    table = change.table
-    keys = KEYS[table.name]
+    dialect, table = conn.dialect, change.table
     if change.deletes:
-        where = sa.and_(*(table.c[k] == sa.bindparam(f"key_{k}") for k in keys))
-        await conn.execute(
-            sa.delete(table).where(where),
-            [{f"key_{k}": v for k, v in zip(keys, key, strict=True)} for key in change.deletes],
-        )
+        keys = KEYS[table.name]
+        delete = compiled(dialect, ("delete", table.name), functools.partial(_delete, table))
+        await delete.execute_many(conn, (dict(zip(keys, key, strict=True)) for key in change.deletes))
     if change.upserts:
-        await conn.execute(upsert(dialect, table), change.upserts)
+        update = compiled(dialect, ("upsert", table.name), functools.partial(upsert, dialect.name, table))
+        await update.execute_many(conn, change.upserts)
     if change.inserts:
-        await conn.execute(upsert(dialect, table, do_nothing=True), change.inserts)
+        insert = compiled(
+            dialect, ("insert", table.name), functools.partial(upsert, dialect.name, table, do_nothing=True)
+        )
+        await insert.execute_many(conn, change.inserts)
