@@ -1,6 +1,6 @@
 /** The gateway calls the pages share. */
 import { api, url } from "./client";
-import type { DagRun, TaskInstance, TaskInstanceCollection } from "./types";
+import type { DagRun, DagRunCollection, TaskInstance, TaskInstanceCollection, TaskInstanceTry, TaskInstanceTryCollection } from "./types";
 
 const V2 = "/api/v2";
 
@@ -10,7 +10,20 @@ export const paths = {
   taskInstances: (dagId: string, runId: string, query?: Record<string, string | number | undefined>) =>
     url([V2, "dags", dagId, "dagRuns", runId, "taskInstances"], query),
   taskInstance: (dagId: string, runId: string, taskId: string) => url([V2, "dags", dagId, "dagRuns", runId, "taskInstances", taskId]),
+  tries: (dagId: string, runId: string, taskId: string) => url([V2, "dags", dagId, "dagRuns", runId, "taskInstances", taskId, "tries"]),
+  triggeredDagRuns: (dagId: string, runId: string, taskId: string) =>
+    url(["/api/couture/dags", dagId, "dagRuns", runId, "taskInstances", taskId, "triggeredDagRuns"]),
 };
+
+/** Every try of a task instance, oldest first. */
+export async function getTries(dagId: string, runId: string, taskId: string): Promise<TaskInstanceTry[]> {
+  return (await api.get<TaskInstanceTryCollection>(paths.tries(dagId, runId, taskId))).task_instances;
+}
+
+/** The runs a DagOperator task instance triggered, newest first. */
+export async function getTriggeredDagRuns(dagId: string, runId: string, taskId: string): Promise<DagRun[]> {
+  return (await api.get<DagRunCollection>(paths.triggeredDagRuns(dagId, runId, taskId))).dag_runs;
+}
 
 export function setPaused(dagId: string, isPaused: boolean): Promise<unknown> {
   return api.patch(paths.dag(dagId), { is_paused: isPaused });

@@ -59,6 +59,8 @@ export interface Task {
   ui_color: string;
   ui_fgcolor: string;
   doc_md: string | null;
+  /** Couture: the DAG a DagOperator task triggers; null for other operators. */
+  couture_run_dag_id?: string | null;
 }
 
 export interface TaskCollection {
@@ -86,6 +88,28 @@ export interface TaskInstance {
   pid: number | null;
   logical_date: string | null;
   note: string | null;
+  /** Template fields as the latest try rendered them (secrets masked); null before any try rendered. */
+  rendered_fields?: Record<string, unknown> | null;
+}
+
+/** One try of a task instance (``/tries``); Couture adds what that try rendered. */
+export interface TaskInstanceTry {
+  task_id: string;
+  dag_id: string;
+  dag_run_id: string;
+  map_index: number;
+  try_number: number;
+  state: string | null;
+  start_date: string | null;
+  end_date: string | null;
+  duration: number | null;
+  hostname: string | null;
+  rendered_fields?: Record<string, unknown> | null;
+}
+
+export interface TaskInstanceTryCollection {
+  task_instances: TaskInstanceTry[];
+  total_entries: number;
 }
 
 export interface TaskInstanceCollection {

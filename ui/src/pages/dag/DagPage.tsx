@@ -12,6 +12,7 @@ import { GanttView } from "./GanttView";
 import { GridView } from "./GridView";
 import { TaskInstancePanel } from "./TaskInstancePanel";
 import { useDagData } from "./useDagData";
+import { ZoomTrail } from "./zoom";
 
 // The graph library is most of the bundle's weight: load it when the Graph tab first opens.
 const GraphView = lazy(() => import("./GraphView").then((module) => ({ default: module.GraphView })));
@@ -75,6 +76,7 @@ export function DagPage() {
   const tasks = data.tasks?.tasks ?? [];
   return (
     <section className="dag-page">
+      <ZoomTrail dagId={dagId} />
       <header className="page-header">
         <div className="title">
           <Switch on={!dag.is_paused} onChange={togglePaused} label={`${dag.is_paused ? "Unpause" : "Pause"} ${dagId}`} disabled={!allowed("operate")} />

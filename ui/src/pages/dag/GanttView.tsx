@@ -1,8 +1,12 @@
-import type { DagRun, TaskInstance } from "../../api/types";
+import { getTries } from "../../api/dags";
+import type { DagRun, TaskInstance, TaskInstanceTry } from "../../api/types";
+import { ErrorText, Time } from "../../components/common";
+import { ganttChart } from "../../lib/gantt";
 import { stateColour } from "../../lib/states";
-import { formatDuration, spanSeconds } from "../../lib/time";
-import { Time } from "../../components/common";
+import { formatDuration } from "../../lib/time";
+import { usePoll } from "../../lib/usePoll";
 import type { Selection } from "./DagPage";
+import "./dagViews.css";
 
 interface Props {
   run: DagRun | undefined;
@@ -11,15 +15,23 @@ interface Props {
   selection: Selection;
 }
 
-/** When each task of one run started and how long it took, on the run's own time axis. */
+/** The recorded tries of the run's tasks that ran more than once (a task that ran once is its own try). */
+async function retriedTries(run: DagRun, tis: TaskInstance[]): Promise<Map<string, TaskInstanceTry[]>> {
+  const retried = tis.filter((t) => t.try_number > 1);
+  const tries = await Promise.all(retried.map((t) => getTries(run.dag_id, run.dag_run_id, t.task_id)));
+  return new Map(retried.map((t, i) => [t.task_id, tries[i]]));
+}
+
+/** When each try of each task of one run started and how long it took, on the run's own time axis. */
 export function GanttView({ run, runs, tis, selection }: Props) {
+  const ofRun = run ? tis.filter((t) => t.dag_run_id === run.dag_run_id) : [];
+  // Fetched again whenever a task of the run starts another try or changes state.
+  const key = ofRun.map((t) => `${t.task_id}:${t.try_number}:${t.state}`).join(",");
+  const tries = usePoll(run ? () => retriedTries(run, ofRun) : null, [run?.dag_id, run?.dag_run_id, key], 0);
   if (!run) return <div className="muted">No run selected.</div>;
   const now = new Date();
-  const rows = tis
-    .filter((t) => t.dag_run_id === run.dag_run_id && t.start_date)
-    .sort((a, b) => (a.start_date ?? "").localeCompare(b.start_date ?? ""));
-  const origin = Math.min(...rows.map((t) => new Date(t.start_date as string).getTime()), new Date(run.start_date ?? now).getTime());
-  const total = Math.max(0.001, ...rows.map((t) => (new Date(t.start_date as string).getTime() - origin) / 1000 + (spanSeconds(t.start_date, t.end_date, now) ?? 0)));
+  const chart = ganttChart(ofRun, tries.data ?? new Map(), run.start_date, now);
+  const current = new Map(ofRun.map((t) => [t.task_id, t.try_number]));
   return (
     <div className="gantt" data-testid="gantt">
       <div className="toolbar">
@@ -34,28 +46,38 @@ export function GanttView({ run, runs, tis, selection }: Props) {
           </select>
         </label>
         <span className="muted">
-          from <Time iso={run.start_date} /> · total {formatDuration(total)}
+          from <Time iso={run.start_date} /> · total {formatDuration(chart.total)}
         </span>
       </div>
-      {rows.length === 0 && <div className="muted">No task of this run has started yet.</div>}
-      {rows.map((ti) => {
-        const offset = (new Date(ti.start_date as string).getTime() - origin) / 1000;
-        const length = spanSeconds(ti.start_date, ti.end_date, now) ?? 0;
+      <ErrorText error={tries.error} />
+      {chart.rows.length === 0 && <div className="muted">No task of this run has started yet.</div>}
+      {chart.rows.map((row) => {
+        const last = row.bars[row.bars.length - 1];
         return (
-          <div key={ti.task_id} className="gantt-row">
-            <button type="button" className="link label" onClick={() => selection.select(run.dag_run_id, ti.task_id)}>
-              {ti.task_id}
+          <div key={row.taskId} className="gantt-row" data-task-id={row.taskId} data-tries={row.bars.length}>
+            <button type="button" className="link label" onClick={() => selection.select(run.dag_run_id, row.taskId)}>
+              {row.taskId}
             </button>
             <div className="track">
-              <button
-                type="button"
-                className="bar"
-                title={`${ti.task_id}: ${ti.state} ${formatDuration(length)}`}
-                style={{ left: `${(100 * offset) / total}%`, width: `max(3px, ${(100 * length) / total}%)`, background: stateColour(ti.state) }}
-                onClick={() => selection.select(run.dag_run_id, ti.task_id)}
-              />
+              {row.bars.map((bar) => (
+                <button
+                  key={bar.tryNumber}
+                  type="button"
+                  className={`bar ${bar.tryNumber === current.get(row.taskId) ? "" : "older-try"}`}
+                  data-try={bar.tryNumber}
+                  data-state={bar.state ?? "none"}
+                  aria-label={`${row.taskId} try ${bar.tryNumber}: ${bar.state ?? "no status"}`}
+                  title={`${row.taskId} try ${bar.tryNumber}: ${bar.state ?? "no status"} ${formatDuration(bar.length)}`}
+                  style={{
+                    left: `${(100 * bar.offset) / chart.total}%`,
+                    width: `max(3px, ${(100 * bar.length) / chart.total}%)`,
+                    background: stateColour(bar.state),
+                  }}
+                  onClick={() => selection.select(run.dag_run_id, row.taskId)}
+                />
+              ))}
             </div>
-            <span className="muted dur">{formatDuration(length)}</span>
+            <span className="muted dur">{formatDuration(last.length)}</span>
           </div>
         );
       })}

@@ -6,13 +6,17 @@ import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from "../../lib/graphLayout";
 import { stateColour } from "../../lib/states";
 import { formatDuration } from "../../lib/time";
 import { useSession } from "../../session";
+import { ErrorText } from "../../components/common";
 import type { Selection } from "./DagPage";
 import { Legend } from "./GridView";
+import { useZoom } from "./zoom";
 
 interface TaskNodeData extends Record<string, unknown> {
   task: Task;
   ti: TaskInstance | undefined;
   selected: boolean;
+  /** A DagOperator's "zoom into DAG" control. */
+  onZoom: (() => void) | null;
 }
 
 function TaskNode({ data }: NodeProps<Node<TaskNodeData>>) {
@@ -26,7 +30,23 @@ function TaskNode({ data }: NodeProps<Node<TaskNodeData>>) {
       title={`${data.task.task_id}: ${state ?? "no status"}`}
     >
       <Handle type="target" position={Position.Left} />
-      <div className="name">{data.task.task_display_name}</div>
+      <div className="name-row">
+        <div className="name">{data.task.task_display_name}</div>
+        {data.onZoom && (
+          <button
+            type="button"
+            className="zoom-in"
+            aria-label={`Zoom into DAG ${data.task.couture_run_dag_id}`}
+            title={`Zoom into DAG ${data.task.couture_run_dag_id}`}
+            onClick={(event) => {
+              event.stopPropagation();
+              data.onZoom?.();
+            }}
+          >
+            ⤢
+          </button>
+        )}
+      </div>
       <div className="meta">
         <span className="dot" style={{ background: stateColour(state) }} />
         {data.task.operator_name} {data.ti?.duration != null ? `· ${formatDuration(data.ti.duration)}` : ""}
@@ -48,6 +68,7 @@ interface Props {
 /** Tasks laid out by dagre, coloured live with the selected run's task states. */
 export function GraphView({ tasks, runs, tis, selection }: Props) {
   const { theme } = useSession();
+  const zoom = useZoom();
   const layout = useMemo(() => layoutDag(tasks), [tasks]);
   const byTask = new Map(tis.filter((t) => t.dag_run_id === selection.runId).map((t) => [t.task_id, t]));
   const taskById = new Map(tasks.map((t) => [t.task_id, t]));
@@ -55,7 +76,12 @@ export function GraphView({ tasks, runs, tis, selection }: Props) {
     id: p.id,
     type: "task",
     position: { x: p.x, y: p.y },
-    data: { task: taskById.get(p.id) as Task, ti: byTask.get(p.id), selected: p.id === selection.taskId },
+    data: {
+      task: taskById.get(p.id) as Task,
+      ti: byTask.get(p.id),
+      selected: p.id === selection.taskId,
+      onZoom: taskById.get(p.id)?.couture_run_dag_id ? () => void zoom.into(taskById.get(p.id) as Task, selection.runId) : null,
+    },
     draggable: false,
   }));
   const edges: Edge[] = layout.edges.map((e) => ({
@@ -79,6 +105,7 @@ export function GraphView({ tasks, runs, tis, selection }: Props) {
           </select>
         </label>
       </div>
+      <ErrorText error={zoom.error} />
       <div className="flow">
         <ReactFlow
           nodes={nodes}

@@ -5,9 +5,17 @@ import { ErrorText, Modal, StateBadge, Time } from "../../components/common";
 import { formatDuration } from "../../lib/time";
 import { useSession } from "../../session";
 import { LogView } from "./LogView";
+import { RenderedView } from "./RenderedView";
 import { XComView } from "./XComView";
+import { useZoom } from "./zoom";
 
-type PanelTab = "details" | "log" | "xcom";
+type PanelTab = "details" | "log" | "xcom" | "rendered";
+const PANEL_TABS: [PanelTab, string][] = [
+  ["details", "Details"],
+  ["log", "Log"],
+  ["xcom", "XCom"],
+  ["rendered", "Rendered"],
+];
 
 function ClearDialog({ ti, onClose, onDone }: { ti: TaskInstance; onClose: () => void; onDone: () => void }) {
   const [downstream, setDownstream] = useState(true);
@@ -52,6 +60,7 @@ export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskIn
   const [tab, setTab] = useState<PanelTab>("details");
   const [clearing, setClearing] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const zoom = useZoom();
   const mark = async (state: "success" | "failed") => {
     setError(null);
     try {
@@ -72,6 +81,14 @@ export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskIn
         </button>
       </header>
       <div className="mono muted small">{ti.dag_run_id}</div>
+      {task?.couture_run_dag_id && (
+        <div className="actions left">
+          <button type="button" onClick={() => void zoom.into(task, ti.dag_run_id)} title={`Open the graph of ${task.couture_run_dag_id} on the run this task triggered`}>
+            Zoom into DAG {task.couture_run_dag_id}
+          </button>
+        </div>
+      )}
+      <ErrorText error={zoom.error} />
       {allowed("operate") && (
         <div className="actions left">
           <button type="button" onClick={() => setClearing(true)}>
@@ -87,9 +104,9 @@ export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskIn
       )}
       <ErrorText error={error} />
       <nav className="tabs small">
-        {(["details", "log", "xcom"] as const).map((t) => (
+        {PANEL_TABS.map(([t, label]) => (
           <button key={t} type="button" className={t === tab ? "active" : ""} onClick={() => setTab(t)}>
-            {t === "xcom" ? "XCom" : t[0].toUpperCase() + t.slice(1)}
+            {label}
           </button>
         ))}
       </nav>
@@ -129,6 +146,7 @@ export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskIn
       )}
       {tab === "log" && <LogView ti={ti} />}
       {tab === "xcom" && <XComView ti={ti} />}
+      {tab === "rendered" && <RenderedView ti={ti} />}
       {clearing && (
         <ClearDialog
           ti={ti}
