@@ -56,7 +56,8 @@ class TaskInstanceHistoryResponse(ApiModel):
     rendered_fields: dict[str, Any] | None = Field(
         default=None,
         description="Template fields as the try rendered them, secrets masked and each field capped at 4096 "
-        "characters; null before the try rendered (Couture also gives them on each try).",
+        "characters; null before the try rendered. Given by the task-instance and try endpoints (Couture "
+        "adds them to each try); null in lists, which the UI polls and which would carry every field.",
     )
 
 
