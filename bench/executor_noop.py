@@ -24,6 +24,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from couture_common.eventlog import Consumer, Record, TopicPartition
+from couture_common.eventlog.port import RevokedListener
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import Envelope, ExecuteTask, TaskInstanceFinished, envelope
 from couture_common.settings import Settings
@@ -79,8 +80,10 @@ class TimedLog:
                 self.finished[e.payload.run_id] = now
         return records
 
-    def consumer(self, topics: Sequence[str], *, group: str | None = None) -> Consumer:
-        consumer = self._log.consumer(topics, group=group)
+    def consumer(
+        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+    ) -> Consumer:
+        consumer = self._log.consumer(topics, group=group, on_revoked=on_revoked)
         return TimedConsumer(consumer, self.consumed) if TASK_QUEUE in topics else consumer
 
     async def end_offsets(self, topic: str) -> dict[int, int]:

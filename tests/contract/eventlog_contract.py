@@ -341,6 +341,49 @@ class EventLogContract(abc.ABC):
         taken_over = await read_all(second, len(later))
         assert in_log_order(taken_over) == in_log_order(later)
 
+    async def test_a_member_is_told_what_it_loses_and_awaited_before_the_group_moves_it(
+        self, log: EventLog
+    ) -> None:
+        told: list[frozenset[TopicPartition]] = []
+        parted = asyncio.Event()
+
+        async def revoked(partitions: frozenset[TopicPartition]) -> None:
+            told.append(partitions)
+            assert partitions.isdisjoint(first.assignment) and not second.assignment
+            # A slow listener holds the hand-over; what it appends is in the log before it ends.
+            await asyncio.sleep(0.3)
+            await log.append([xcom(dag_id, task_id="parting") for dag_id in SPREAD_DAG_IDS])
+            parted.set()
+
+        first = log.consumer([RUN], group="scheduler", on_revoked=revoked)
+        await until(lambda: first.assignment == ALL_RUN_PARTITIONS, [first])
+        assert told == []
+        second = log.consumer([RUN], group="scheduler")
+
+        def split_evenly() -> bool:
+            assert parted.is_set() or not second.assignment, "partitions moved before their listener ended"
+            a, b = first.assignment, second.assignment
+            return a.isdisjoint(b) and a | b == ALL_RUN_PARTITIONS and len(a) == len(b)
+
+        await until(split_evenly, [first, second])
+        assert second.assignment <= frozenset().union(*told)
+        moved = [
+            d
+            for d in SPREAD_DAG_IDS
+            if TopicPartition(RUN, partition_for(d, RUN_PARTITIONS)) in second.assignment
+        ]
+        for tp in second.assignment:
+            second.seek(tp, 0)
+        parting = await read_all(second, len(moved))
+        assert sorted(r.envelope.key for r in parting) == sorted(moved)
+
+    async def test_only_group_members_take_a_revocation_listener(self, log: EventLog) -> None:
+        async def revoked(partitions: frozenset[TopicPartition]) -> None:
+            raise AssertionError(partitions)
+
+        with pytest.raises(EventLogError, match="on_revoked needs a group"):
+            log.consumer([RUN], on_revoked=revoked)
+
     async def test_seek_moves_the_position(self, log: EventLog) -> None:
         appended = await log.append([xcom(task_id=f"t{i}") for i in range(6)])
         tp = TopicPartition(RUN, appended[0].partition)

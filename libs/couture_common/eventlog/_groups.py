@@ -3,12 +3,17 @@
 The split is Kafka's range assignment, so a service sees the same shape of work under either
 adapter: per topic, members in join order take consecutive ranges of partitions, the first ones
 one partition more when the count does not divide evenly. Every join or leave re-splits the group.
+
+A re-split first takes from each member what it loses, and hands it to its new owner only once
+what the losing members' revocation listeners returned has been awaited, as Kafka's group waits
+for its members to rejoin.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Collection, Mapping
 from typing import Protocol
 
 from couture_common.eventlog.port import TopicPartition
@@ -38,8 +43,15 @@ class GroupMember(Protocol):
     @property
     def topics(self) -> frozenset[str]: ...
 
+    @property
+    def assignment(self) -> frozenset[TopicPartition]: ...
+
     def assign(self, partitions: frozenset[TopicPartition]) -> None:
         """Called (under the groups' lock, from any thread) with the member's new partitions."""
+
+    def revoke(self, partitions: frozenset[TopicPartition]) -> Awaitable[None] | None:
+        """Called (under the groups' lock) with partitions the member loses, after they left its
+        assignment; what it returns is awaited before another member gets them."""
 
 
 class ConsumerGroups:
@@ -48,6 +60,10 @@ class ConsumerGroups:
     def __init__(self, partitions: Mapping[str, int]) -> None:
         self._partitions = dict(partitions)
         self._members: dict[str, dict[int, GroupMember]] = {}
+        #: Per group, how many times it was re-split: a hand-over waiting on revocations is
+        #: dropped when a newer split came meanwhile.
+        self._splits: dict[str, int] = {}
+        self._handovers: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
 
     def join(self, group: str, member: GroupMember) -> None:
@@ -68,5 +84,41 @@ class ConsumerGroups:
     def _rebalance(self, group: str) -> None:
         members = self._members[group]
         split = range_assignment({m.member_id: m.topics for m in members.values()}, self._partitions)
+        self._splits[group] = generation = self._splits.get(group, 0) + 1
+        revocations: list[Awaitable[None]] = []
         for member_id, member in members.items():
+            lost = member.assignment - split[member_id]
+            if lost:
+                member.assign(member.assignment & split[member_id])
+                if (revoking := member.revoke(lost)) is not None:
+                    revocations.append(revoking)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if not revocations or loop is None:
+            # Without an event loop here (a join from a plain thread) nothing can await them.
+            for revoking in revocations:
+                if asyncio.iscoroutine(revoking):
+                    revoking.close()
+            self._assign(group, split)
+            return
+        task = loop.create_task(self._hand_over(group, generation, revocations, split))
+        self._handovers.add(task)
+        task.add_done_callback(self._handovers.discard)
+
+    async def _hand_over(
+        self,
+        group: str,
+        generation: int,
+        revocations: list[Awaitable[None]],
+        split: dict[int, frozenset[TopicPartition]],
+    ) -> None:
+        await asyncio.gather(*revocations, return_exceptions=True)
+        with self._lock:
+            if self._splits.get(group) == generation and group in self._members:
+                self._assign(group, split)
+
+    def _assign(self, group: str, split: dict[int, frozenset[TopicPartition]]) -> None:
+        for member_id, member in self._members[group].items():
             member.assign(split[member_id])

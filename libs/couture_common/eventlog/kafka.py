@@ -13,9 +13,12 @@
 * After a rebalance every partition restarts at the group's committed offset, in the member that
   kept it too: what was read and not committed is read again (a commit refused because the group
   rebalanced meanwhile is logged, not raised, for the same reason).
-* During a rebalance a member that has not yet noticed it lost a partition may still read it
-  while its new owner starts: ownership of a key is exclusive only between rebalances, so what a
-  member does with an event must be safe to do twice.
+* A rebalance begins in each member with the revocation of all its partitions (Kafka's eager
+  protocol): they leave its ``assignment``, records of them fetched meanwhile are dropped, and the
+  consumer's ``on_revoked`` listener is awaited before the member rejoins, so before the group can
+  give them to anyone else. A member that died is not asked: the group waits out its session
+  (``_SESSION_TIMEOUT_MS``) instead, so what a member does with an event must still be safe to do
+  twice.
 * ``namespace`` prefixes topic names and group ids on the cluster, so several deployments (or
   test runs) share one cluster; the port's callers always use the plain names.
 
@@ -48,7 +51,9 @@ from couture_common.eventlog._kafka_topics import ensure_topics
 from couture_common.eventlog.port import (
     EventLogError,
     Record,
+    RevokedListener,
     TopicPartition,
+    check_listener,
     check_offset,
     check_poll_arguments,
 )
@@ -234,7 +239,9 @@ class KafkaEventLog:
                 offsets[index] = base + position
         return offsets
 
-    def consumer(self, topics: Sequence[str], *, group: str | None = None) -> KafkaConsumer:
+    def consumer(
+        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+    ) -> KafkaConsumer:
         self._require_open()
         if isinstance(topics, str):
             raise EventLogError(f"topics must be a sequence of topic names, not the string {topics!r}")
@@ -246,8 +253,9 @@ class KafkaEventLog:
             raise EventLogError(f"unknown topics {unknown}; this log has {sorted(self._topics)}")
         if group is not None and not group:
             raise EventLogError("group must be a non-empty name, or None for a consumer without a group")
+        check_listener(group, on_revoked)
         partitions = frozenset(TopicPartition(t, p) for t in names for p in range(self._topics[t].partitions))
-        consumer = KafkaConsumer(self, names, group, partitions)
+        consumer = KafkaConsumer(self, names, group, partitions, on_revoked)
         self._consumers.add(consumer)
         return consumer
 
@@ -315,6 +323,7 @@ class KafkaConsumer:
         topics: tuple[str, ...],
         group: str | None,
         partitions: frozenset[TopicPartition],
+        on_revoked: RevokedListener | None = None,
     ) -> None:
         self._log = log
         self._topics = topics
@@ -324,7 +333,8 @@ class KafkaConsumer:
         # Without a group every partition is this consumer's from the start, read from offset 0.
         self._assignment = partitions if group is None else frozenset()
         self._positions: dict[TopicPartition, int] = dict.fromkeys(self._assignment, 0)
-        self._rebalances = _Rebalances()
+        self._rebalances = _Rebalances(self)
+        self._on_revoked = on_revoked
         #: The rebalance whose assignment ``_assignment`` and ``_positions`` hold.
         self._generation = 0
         self._starting: asyncio.Task[None] | None = None
@@ -387,6 +397,7 @@ class KafkaConsumer:
         positions before any record from it.
         """
         generation = self._rebalances.generation
+        revocations = self._rebalances.revocations
         for kafka_tp, messages in fetched.items():
             if messages:
                 self._kafka.seek(kafka_tp, messages[0].offset)
@@ -397,6 +408,8 @@ class KafkaConsumer:
             except KafkaError:
                 # Revoked again while we asked; the next poll takes on the newer assignment.
                 return
+        if self._rebalances.revocations != revocations:
+            return
         self._positions = positions
         self._assignment = frozenset(positions)
         self._generation = generation
@@ -411,6 +424,9 @@ class KafkaConsumer:
         error: Exception | None = None
         for kafka_tp, messages in sorted(fetched.items()):
             tp = self._from_kafka(kafka_tp)
+            if tp not in self._assignment:
+                # Fetched before its revocation: its next owner reads it from the committed offset.
+                continue
             for message in messages:
                 if error is None:
                     try:
@@ -473,6 +489,17 @@ class KafkaConsumer:
 
     # Machinery.
 
+    async def _revoked(self, revoked: Any) -> None:
+        """The group is rebalancing: give up ``revoked`` before this member rejoins it."""
+        lost = frozenset(self._from_kafka(tp) for tp in revoked) & self._assignment
+        if not lost:
+            return
+        self._assignment -= lost
+        for tp in lost:
+            self._positions.pop(tp, None)
+        if self._on_revoked is not None:
+            await self._on_revoked(lost)
+
     async def _unless_closed(self, awaitable: Awaitable[T]) -> T:
         """Await ``awaitable``, or raise as soon as the consumer is closed."""
         work = asyncio.ensure_future(awaitable)
@@ -505,13 +532,17 @@ class KafkaConsumer:
 
 
 class _Rebalances(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Counts the group's rebalances, for the consumer to take on each new assignment."""
+    """Counts the group's rebalances, for the consumer to take on each new assignment, and hands
+    revocations to it (aiokafka awaits them before the member rejoins the group)."""
 
-    def __init__(self) -> None:
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
         self.generation = 0
+        self.revocations = 0
 
-    def on_partitions_revoked(self, revoked: Any) -> None:
-        pass
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.revocations += 1
+        await self._consumer._revoked(revoked)
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         self.generation += 1

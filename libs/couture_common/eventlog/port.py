@@ -10,12 +10,17 @@ Semantics every adapter must meet (proved by ``tests/contract/eventlog_contract.
   starts at offset 0 of every partition (replay) and commits nothing.
 * ``poll`` waits until records arrive or ``timeout`` passes; it is woken by appends, never by a
   busy loop.
+* A group member's ``on_revoked`` listener is awaited with the partitions it is about to lose
+  before the group gives any of them to another member; from its first step on, the member's
+  ``assignment`` no longer holds them. On Kafka (eager rebalancing) that is every partition the
+  member had, some of which it may get back; on SQLite only those that move. What the listener
+  awaits (an append in flight) is in the log before the new owner reads it.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 import msgspec
@@ -35,6 +40,10 @@ class TopicPartition(msgspec.Struct, frozen=True, order=True):
     partition: int
 
 
+#: Awaited with the partitions a group member is about to lose (see the module's docstring).
+RevokedListener = Callable[[frozenset[TopicPartition]], Awaitable[None]]
+
+
 def partition_for(key: str, partitions: int) -> int:
     """Stable across processes and adapters (Python's ``hash`` is salted per process)."""
     if partitions == 1:
@@ -52,6 +61,12 @@ def check_poll_arguments(max_records: int, timeout: float | None) -> None:
         raise EventLogError(f"max_records must be at least 1, not {max_records}")
     if timeout is not None and timeout < 0:
         raise EventLogError(f"timeout must be None or at least 0, not {timeout}")
+
+
+def check_listener(group: str | None, on_revoked: RevokedListener | None) -> None:
+    """A revocation listener needs a group: a consumer without one never loses partitions."""
+    if on_revoked is not None and group is None:
+        raise EventLogError("on_revoked needs a group: a consumer without a group never loses partitions")
 
 
 def check_offset(tp: TopicPartition, offset: int) -> None:
@@ -89,8 +104,11 @@ class EventLog(Protocol):
     async def append(self, envelopes: Sequence[Envelope]) -> list[Record]:
         """Durably append a batch, atomically, to the envelopes' topics."""
 
-    def consumer(self, topics: Sequence[str], *, group: str | None = None) -> Consumer:
-        """A consumer of ``topics``; with ``group``, resumes after the group's commits."""
+    def consumer(
+        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+    ) -> Consumer:
+        """A consumer of ``topics``; with ``group``, resumes after the group's commits and tells
+        ``on_revoked`` of partitions before the group moves them to another member."""
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """Per partition, the offset the next appended event will get."""

@@ -6,8 +6,9 @@
 * A poll waits on a :class:`ChangeNotifier`; the writer wakes it after each commit, and a watch on
   the ``-wal`` file wakes it when another process appended to the same file.
 * Consumer groups are coordinated inside this instance (range assignment, rebalanced on join and
-  leave); committed offsets live in the file, so they survive restarts and are shared with every
-  process using it. Members in different processes do not split partitions with each other.
+  leave; partitions move once their losing member's ``on_revoked`` listener returned); committed
+  offsets live in the file, so they survive restarts and are shared with every process using it.
+  Members in different processes do not split partitions with each other.
 * Retention is :meth:`SqliteEventLog.prune`; compacted topics keep every event here (a fold keeps
   the newest per key either way).
 """
@@ -19,7 +20,7 @@ import itertools
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,9 @@ from couture_common.eventlog._sqlite_writer import AppendJob, CommitJob, Job, Pr
 from couture_common.eventlog.port import (
     EventLogError,
     Record,
+    RevokedListener,
     TopicPartition,
+    check_listener,
     check_offset,
     check_poll_arguments,
 )
@@ -137,7 +140,9 @@ class SqliteEventLog:
             for row, offset, env in zip(rows, offsets, envelopes, strict=True)
         ]
 
-    def consumer(self, topics: Sequence[str], *, group: str | None = None) -> SqliteConsumer:
+    def consumer(
+        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+    ) -> SqliteConsumer:
         self._require_open()
         if isinstance(topics, str):
             raise EventLogError(f"topics must be a sequence of topic names, not the string {topics!r}")
@@ -149,7 +154,8 @@ class SqliteEventLog:
             raise EventLogError(f"unknown topics {unknown}; this log has {sorted(self._topics)}")
         if group is not None and not group:
             raise EventLogError("group must be a non-empty name, or None for a consumer without a group")
-        consumer = SqliteConsumer(self, next(self._member_ids), names, group)
+        check_listener(group, on_revoked)
+        consumer = SqliteConsumer(self, next(self._member_ids), names, group, on_revoked)
         with self._lock:
             self._consumers.add(consumer)
         if group is None:
@@ -317,8 +323,16 @@ def _read_from(
 class SqliteConsumer:
     """Reads topics of a :class:`SqliteEventLog`; used from one task at a time, like Kafka's consumer."""
 
-    def __init__(self, log: SqliteEventLog, member_id: int, topics: tuple[str, ...], group: str | None):
+    def __init__(
+        self,
+        log: SqliteEventLog,
+        member_id: int,
+        topics: tuple[str, ...],
+        group: str | None,
+        on_revoked: RevokedListener | None = None,
+    ):
         self._log = log
+        self._on_revoked = on_revoked
         self._member_id = member_id
         self._topics = topics
         self._topic_set = frozenset(topics)
@@ -347,8 +361,13 @@ class SqliteConsumer:
         return self._assignment
 
     def assign(self, partitions: frozenset[TopicPartition]) -> None:
-        # Replaced whole (from any thread): a poll in flight notices by identity and reads again.
+        # Replaced whole (from any thread): a poll in flight notices by identity and reads again,
+        # a waiting one once woken.
         self._assignment = partitions
+        self._log._notifier.notify(self._topics)
+
+    def revoke(self, partitions: frozenset[TopicPartition]) -> Awaitable[None] | None:
+        return None if self._on_revoked is None else self._on_revoked(partitions)
 
     async def poll(self, max_records: int = 1000, timeout: float | None = None) -> list[Record]:
         check_poll_arguments(max_records, timeout)

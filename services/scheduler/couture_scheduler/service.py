@@ -12,6 +12,11 @@ the state is rebuilt: a fresh fold of the metadata topics and of the owned ``run
 offset 0, up to their end offsets, before the next decide. Rebalances are rare and the fold is fast,
 and a rebuilt state cannot hold leftovers of a partition another scheduler now decides for. With
 the SQLite log (one process) the only member owns every partition.
+
+When the group takes partitions away, the log's revocation listener tells the scheduler before
+anyone else gets them: it decides nothing more for their DAGs from then on, and a decision being
+appended is let land first, so their next owner's replay holds it. (A scheduler killed outright
+is not asked; the group waits out its session before moving its partitions.)
 """
 
 from __future__ import annotations
@@ -70,6 +75,10 @@ class SchedulerService:
         self._owned: frozenset[TopicPartition] = frozenset()
         self._owned_partitions: frozenset[int] = frozenset()
         self._task: asyncio.Task[None] | None = None
+        #: Set when the group took partitions away: the state still holds their runs until rebuilt.
+        self._revoked = False
+        #: The append of the latest decision, while it is under way.
+        self._appending: asyncio.Future[list[Record]] | None = None
         self._caught_up = asyncio.Event()
         self._rebuilding = True
         self._folded = asyncio.Condition()
@@ -136,7 +145,7 @@ class SchedulerService:
 
     async def _fold_and_decide(self) -> None:
         meta = self._log.consumer(list(_META_TOPICS))
-        runs = self._log.consumer([RUN], group=self._group)
+        runs = self._log.consumer([RUN], group=self._group, on_revoked=self._give_up)
         try:
             while True:
                 await self._rebuild(meta, runs)
@@ -155,6 +164,12 @@ class SchedulerService:
             self._traces = RunTraces()
             self._owned = owned
             self._owned_partitions = frozenset(tp.partition for tp in owned)
+            self._revoked = False
+            if not owned:
+                # Nothing to decide for (a rebalance under way, or more schedulers than partitions):
+                # no fold is needed until the group assigns partitions, which rebuilds again.
+                self._rebuilding = False
+                return
             for consumer in (meta, runs):
                 for tp in consumer.assignment:
                     consumer.seek(tp, 0)
@@ -169,13 +184,13 @@ class SchedulerService:
         for consumer in (meta, runs):
             while behind := [tp for tp in consumer.assignment if consumer.position(tp) < ends.get(tp, 0)]:
                 records = await consumer.poll(5000, timeout=_REPLAY_WAIT)
-                if runs.assignment != self._owned:
+                if self._moved(runs):
                     return False
                 await self._fold(records)
                 if not records and all(TOPICS[tp.topic].retention_hours is not None for tp in behind):
                     # Retention may have deleted the rest before the end offset: nothing more comes.
                     break
-        return runs.assignment == self._owned
+        return not self._moved(runs)
 
     async def _follow(self, meta: Consumer, runs: Consumer) -> None:
         """Fold and decide until the group moves run partitions to or from this scheduler."""
@@ -185,17 +200,34 @@ class SchedulerService:
             waiting_for: dict[TopicPartition, int] = {}
             while True:
                 records = await polls.next(timeout=self._next_wakeup())
-                if runs.assignment != self._owned:
+                await self._fold(records)
+                if self._moved(runs):
                     # Polls in flight are let finish, not cancelled: a cancelled fetch could still
                     # take records after the rebuild's seek. Their records are read again anyway.
                     await polls.finish()
                     return
-                await self._fold(records)
                 if any(_position(consumers, tp) < offset for tp, offset in waiting_for.items()):
                     continue
                 waiting_for = await self._decide_and_append()
         finally:
             polls.cancel()
+
+    def _moved(self, runs: Consumer) -> bool:
+        """Whether the group moved run partitions since the state was rebuilt for ``_owned``."""
+        return self._revoked or runs.assignment != self._owned
+
+    async def _give_up(self, revoked: frozenset[TopicPartition]) -> None:
+        """Decide nothing more for the DAGs of ``revoked``; a decision being appended lands first.
+
+        The state still holds their runs, and ``decide`` acts on every run in it: the next decide
+        waits for a rebuild on what is left (``_moved``).
+        """
+        self._revoked = True
+        self._owned -= revoked
+        self._owned_partitions = frozenset(tp.partition for tp in self._owned)
+        logger.info("scheduler gives up run partitions %s", sorted(tp.partition for tp in revoked))
+        if self._appending is not None:
+            await asyncio.wait([self._appending])
 
     async def _end_offsets(self, partitions: frozenset[TopicPartition]) -> dict[TopicPartition, int]:
         ends: dict[TopicPartition, int] = {}
@@ -221,13 +253,15 @@ class SchedulerService:
         if not events:
             return {}
         batch = [envelope(e, actor=ACTOR, trace=self._traces.headers_for(e)) for e in events]
-        appending = asyncio.ensure_future(self._log.append(batch))
+        appending = self._appending = asyncio.ensure_future(self._log.append(batch))
         try:
             appended = await asyncio.shield(appending)
         except asyncio.CancelledError:
             # Stopping: the batch is written whole (or fails whole) before the service ends.
             await asyncio.wait([appending])
             raise
+        finally:
+            self._appending = None
         waiting: dict[TopicPartition, int] = {}
         for record in appended:
             if record.topic in _FOLDED_TOPICS:
