@@ -51,6 +51,22 @@ class Settings(BaseSettings):
     registry_url: str | None = Field(
         default=None, pattern=r"^https?://", description="Where executors fetch DAG file versions."
     )
+    auth_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="The auth service whose JWKS gateways and the registry verify tokens with.",
+    )
+    access_token_ttl: float = Field(
+        default=900, ge=30, le=86400, description="Seconds an access token is valid (15 minutes)."
+    )
+    refresh_token_ttl: float = Field(
+        default=7 * 86400, ge=60, description="Seconds a refresh token (a browser session) is valid."
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark session cookies Secure even on plain-http loopback (always over https "
+        "and for any other host).",
+    )
 
     @field_validator("service_token")
     @classmethod

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from couture_cli.errors import CliError
 from couture_common.settings import Settings
@@ -21,22 +20,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 async def standalone(args: argparse.Namespace, settings: Settings) -> int:
     # The web stack loads only for the command that serves it.
-    from fastapi import Depends, FastAPI
+    from fastapi import FastAPI
 
     from couture_common.health import ServeError, serve
     from couture_common.tracing import configure_tracing
     from couture_gateway.app import close_live_streams, create_app
-    from couture_gateway.deps import require_user
+    from couture_gateway.deps import registry_editor, registry_reader
     from couture_gateway.ui import mount_ui
     from couture_registry.api import registry_router
     from couture_registry.code_bricks import CodeBrickStore
     from couture_standalone.engine import Engine
 
     configure_tracing("couture-standalone")
-
-    # Annotated as Any: FastAPI resolves annotations from module globals, not from this scope.
-    def editor(user: Any = Depends(require_user)) -> str:
-        return f"user:{user.subject}"
 
     if args.port is not None:
         settings = settings.model_copy(update={"port": args.port})
@@ -63,8 +58,8 @@ async def standalone(args: argparse.Namespace, settings: Settings) -> int:
             registry_router(
                 engine.registry,
                 CodeBrickStore.from_settings(settings),
-                can_read=require_user,
-                can_edit=editor,
+                can_read=registry_reader,
+                can_edit=registry_editor,
             ),
             prefix="/api/couture",
         )

@@ -60,9 +60,12 @@ class UserReactivated(_UserEvent, frozen=True, kw_only=True):
 
 @event_type("token.revoked", topic=AUTH)
 class TokenRevoked(Event, frozen=True, kw_only=True):
-    """A login session ended before its time (logout): its access and refresh tokens are refused.
+    """A login session ended before its time (logout, or a refresh token used twice): its access
+    and refresh tokens are refused. Also a refresh token used up by a refresh (rotation).
 
-    ``token_id`` is the tokens' session id (their ``sid`` claim).
+    ``token_id`` is the tokens' session id (their ``sid`` claim), or the used refresh token's own
+    ``jti``. ``expires_at``: no token it refuses is valid after this plus the longest token
+    lifetime, when the revocation may be forgotten.
     """
 
     token_id: str

@@ -1,62 +1,41 @@
 """``couture auth``: the auth service as a process of its own (distributed deployment).
 
 It folds the user directory from the ``auth`` topic (creating the superadmin on the very first
-start) and issues access tokens at ``POST /auth/token``, signed with the deployment's key in
-``COUTURE_HOME/data`` — the key every gateway and the registry verify tokens with, so it is shared
-with them (a Secret in Kubernetes). Gateways embed the same service for their own logins.
+start) and serves the login routes of :mod:`couture_auth.api` (tokens for API clients, cookie
+sessions for browsers, refresh with rotation, the JWKS), signing with the deployment's key in
+``COUTURE_HOME/data``. Gateways and the registry verify tokens against its JWKS
+(``COUTURE_AUTH_URL``); gateways embed the same service for their own logins. Login attempts are
+audited here as the gateway audits its own.
 """
 
 from __future__ import annotations
 
 import os
-from math import ceil
+from datetime import timedelta
 
-from fastapi import FastAPI, HTTPException, Request, status
-from pydantic import BaseModel, Field
+from fastapi import FastAPI
 
+from couture_auth.api import auth_router
 from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
-from couture_auth.service import AuthenticationFailed, AuthService, LoginThrottled, LoginUnavailable
-from couture_common.clock import utcnow
+from couture_auth.service import AuthService
 from couture_common.eventlog.port import EventLog
 from couture_common.health import Readiness, health_router, serve
 from couture_common.settings import Settings
+from couture_gateway.api.audit_trail import AuditTrail
 
 
-class LoginBody(BaseModel):
-    username: str = Field(min_length=1)
-    password: str = Field(min_length=1)
-
-
-class LoginResponse(BaseModel):
-    access_token: str
-
-
-def create_app(auth: AuthService, ready: Readiness) -> FastAPI:
+def create_app(
+    auth: AuthService,
+    ready: Readiness,
+    log: EventLog,
+    *,
+    always_secure_cookies: bool,
+) -> FastAPI:
     app = FastAPI(title="Couture auth")
     app.include_router(health_router("auth", ready))
-
-    @app.post("/auth/token", status_code=status.HTTP_201_CREATED)
-    async def create_token(body: LoginBody, request: Request) -> LoginResponse:
-        """An access token for the user; send it as ``Authorization: Bearer <token>``."""
-        now = utcnow()
-        source = request.client.host if request.client is not None else None
-        try:
-            token = await auth.login(body.username, body.password, now=now, source_ip=source)
-        except LoginThrottled as throttled:
-            wait = max(1, ceil((throttled.retry_at - now).total_seconds()))
-            raise HTTPException(
-                status.HTTP_429_TOO_MANY_REQUESTS,
-                f"Too many failed logins; try again in {wait} seconds",
-                headers={"Retry-After": str(wait)},
-            ) from None
-        except AuthenticationFailed:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Invalid username or password") from None
-        except LoginUnavailable:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE, "The LDAP server cannot be reached; try again later"
-            ) from None
-        return LoginResponse(access_token=token)
-
+    app.include_router(auth_router(auth, always_secure_cookies=always_secure_cookies))
+    # Every login attempt is recorded (who, from where, outcome) as the gateway records its own.
+    app.add_middleware(AuditTrail, log=log, service="auth")
     return app
 
 
@@ -69,6 +48,8 @@ async def run_auth(settings: Settings, log: EventLog, *, host: str, port: int) -
         ldap=ldap_settings_from_env(os.environ),
         ldap_bind_password=os.environ.get(BIND_PASSWORD_ENV, ""),
         secret_box=settings.secret_box,
+        token_ttl=timedelta(seconds=settings.access_token_ttl),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
     )
     ready = Readiness()
 
@@ -82,4 +63,10 @@ async def run_auth(settings: Settings, log: EventLog, *, host: str, port: int) -
         await auth.close()
         await log.close()
 
-    await serve(create_app(auth, ready), host=host, port=port, start=start, stop=stop)
+    app = create_app(
+        auth,
+        ready,
+        log,
+        always_secure_cookies=settings.cookie_secure,
+    )
+    await serve(app, host=host, port=port, start=start, stop=stop)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from couture_auth.adapters.ldap_directory import LdapAccount, LdapUnavailable, authenticate
 from couture_auth.adapters.lockout_log import SharedLockout
+from couture_auth.directory import AuthDirectory
 from couture_auth.domain.ldap import LDAP_PASSWORD_HASH, LdapSettings, mapped_roles, settings_from_event
 from couture_auth.domain.lockout import LockoutPolicy
 from couture_auth.domain.permissions import Principal
-from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirectory, fold, seed_events
+from couture_auth.domain.users import DEFAULT_ADMIN_PASSWORD, User, UserDirectory, seed_events
 from couture_auth.passwords import hash_password, verify_password
+from couture_auth.sessions import SessionRefused, current_principal
 from couture_auth.tokens import (
+    DEFAULT_REFRESH_TTL,
     DEFAULT_TTL,
     REFRESH,
     InvalidTokenError,
@@ -22,10 +27,10 @@ from couture_auth.tokens import (
     TokenVerifier,
     load_or_create_signing_key,
 )
-from couture_common.eventlog import Consumer, EventLog
+from couture_common.eventlog import EventLog
 from couture_common.events import Event, TokenRevoked, UserCreated, UserEdited, UserPasswordChanged, envelope
+from couture_common.ids import uuid7
 from couture_common.secrets import SecretBox
-from couture_common.topics import AUTH
 
 ACTOR = "service:auth"
 
@@ -46,6 +51,20 @@ class LoginThrottled(Exception):
         self.retry_at = retry_at
 
 
+class RefreshTokenReused(AuthenticationFailed):
+    """A refresh token came back after it was exchanged: a copy exists, so its session was ended."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    """What a login or a refresh hands out: an access token and the refresh token that renews it."""
+
+    access_token: str
+    refresh_token: str
+    subject: str
+    session_id: str
+
+
 def signing_key_path(home: Path) -> Path:
     return home / "data" / "jwt_signing_key.pem"
 
@@ -58,6 +77,7 @@ class AuthService:
         home: Path,
         admin_password: str | None = None,
         token_ttl: timedelta = DEFAULT_TTL,
+        refresh_ttl: timedelta = DEFAULT_REFRESH_TTL,
         lockout: LockoutPolicy | None = None,
         ldap: LdapSettings | None = None,
         ldap_bind_password: str = "",
@@ -75,53 +95,66 @@ class AuthService:
         self._env_ldap = ldap or LdapSettings()
         self._env_bind_password = ldap_bind_password
         self._secret_box = secret_box
-        self._issuer = TokenIssuer(load_or_create_signing_key(signing_key_path(home)), ttl=token_ttl)
+        key = load_or_create_signing_key(signing_key_path(home))
+        self._issuer = TokenIssuer(key, ttl=token_ttl, refresh_ttl=refresh_ttl)
         self._verifier = self._issuer.verifier()
-        self._directory = UserDirectory()
-        self._consumer: Consumer | None = None
-        self._lock = asyncio.Lock()
-        self._catch_ups_begun = 0
+        self._directory = AuthDirectory(log, longest_token_lifetime=max(token_ttl, refresh_ttl))
+        # Exchanging a refresh token is check-then-revoke: one at a time, so a token sent twice at
+        # once is exchanged once and then seen as reused.
+        self._refresh_lock = asyncio.Lock()
 
     @property
     def verifier(self) -> TokenVerifier:
+        """Checks tokens against this process's own key (no fetching)."""
         return self._verifier
+
+    @property
+    def access_ttl(self) -> timedelta:
+        return self._issuer.ttl
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return self._issuer.refresh_ttl
+
+    def jwks(self) -> dict[str, Any]:
+        """The public key(s) tokens are signed with, as a JWKS document."""
+        return self._issuer.jwks()
 
     async def start(self) -> None:
         """Rebuild the directory from the log; on the very first start, create the superadmin."""
-        await self._catch_up()
         seeds = seed_events(
-            self._directory,
+            await self._directory.current(),
             password_hash=hash_password(self._admin_password),
             password_change_required=self._admin_must_change,
         )
         if seeds:
             await self._log.append([envelope(e, actor=ACTOR) for e in seeds])
-            await self._catch_up()
+            await self._directory.current()
 
     async def close(self) -> None:
         await self._lockout.close()
-        if self._consumer is not None:
-            await self._consumer.close()
-            self._consumer = None
+        await self._directory.close()
 
     async def user(self, username: str) -> User | None:
-        await self._catch_up()
-        return self._directory.get(username)
+        return (await self._directory.current()).get(username)
 
     async def directory(self) -> UserDirectory:
-        """Users and custom roles as of everything in the log now."""
-        await self._catch_up()
-        return self._directory
+        """Users, custom roles and revoked sessions as of everything in the log now."""
+        return await self._directory.current()
 
     async def principal(self, username: str) -> Principal | None:
         """The active user with their current roles; None if unknown or deactivated."""
-        await self._catch_up()
-        return self._directory.principal(username)
+        return (await self._directory.current()).principal(username)
+
+    def is_revoked(self, claims: TokenClaims) -> bool:
+        """Whether the token's session was logged out, as of the directory's last catch-up (every
+        ``user``, ``principal`` or ``directory`` call catches up)."""
+        return self._directory.folded.is_revoked(claims.token_id)
 
     async def login(
         self, username: str, password: str, *, now: datetime, source_ip: str | None = None
-    ) -> str:
-        """An access token for valid credentials.
+    ) -> IssuedTokens:
+        """An access token and a refresh token for valid credentials: a new login session.
 
         :class:`LoginThrottled` while the username or address is locked out (even for the right
         password), :class:`AuthenticationFailed` for wrong credentials.
@@ -140,12 +173,20 @@ class AuthService:
             await self._lockout.failed(username, source_ip, now)
             raise AuthenticationFailed("invalid username or password")
         await self._lockout.succeeded(username, now)
-        return self._issuer.issue(user.username, user.roles, now=now)
+        return self._issue(user, now)
+
+    def _issue(self, user: User, now: datetime, session_id: str | None = None) -> IssuedTokens:
+        session = session_id or str(uuid7())
+        return IssuedTokens(
+            access_token=self._issuer.issue(user.username, user.roles, now=now, session_id=session),
+            refresh_token=self._issuer.issue_refresh(user.username, now=now, session_id=session),
+            subject=user.username,
+            session_id=session,
+        )
 
     async def ldap_settings(self) -> tuple[LdapSettings, str]:
         """The LDAP settings in force and the search account's password (Admin's, else the environment's)."""
-        await self._catch_up()
-        stored = self._directory.ldap_config
+        stored = (await self._directory.current()).ldap_config
         if stored is None:
             return self._env_ldap, self._env_bind_password
         if stored.encrypted_bind_password is None:
@@ -155,8 +196,7 @@ class AuthService:
         return settings_from_event(stored), self._secret_box.decrypt(stored.encrypted_bind_password)
 
     async def ldap_configured_by_admin(self) -> bool:
-        await self._catch_up()
-        return self._directory.ldap_config is not None
+        return (await self._directory.current()).ldap_config is not None
 
     async def _ldap_login(
         self,
@@ -166,7 +206,7 @@ class AuthService:
         password: str,
         now: datetime,
         source_ip: str | None,
-    ) -> str:
+    ) -> IssuedTokens:
         try:
             account = await asyncio.to_thread(authenticate, ldap, bind_password, username, password)
         except LdapUnavailable as error:
@@ -182,39 +222,47 @@ class AuthService:
         current = await self.user(username)
         if current is None:
             raise AuthenticationFailed("invalid username or password")
-        return self._issuer.issue(current.username, current.roles, now=now)
+        return self._issue(current, now)
 
-    def refresh_token_for(self, access: TokenClaims, *, now: datetime) -> str:
-        """A refresh token for the login session ``access`` belongs to."""
-        if access.token_id is None:
-            raise AuthenticationFailed("the token carries no session")
-        return self._issuer.issue_refresh(access.subject, now=now, session_id=access.token_id)
+    async def refresh(self, refresh_token: str, *, now: datetime) -> IssuedTokens:
+        """New tokens for a valid refresh token of a session still on, with the user's roles as
+        they are now; the refresh token is used up (rotation).
 
-    async def refresh(self, refresh_token: str, *, now: datetime) -> str:
-        """A new access token for a valid refresh token of a session not logged out, with the user's
-        roles as they are now; :class:`AuthenticationFailed` otherwise."""
+        :class:`RefreshTokenReused` when it was used before (someone holds a copy: the whole
+        session is revoked), :class:`AuthenticationFailed` for any other refusal.
+        """
         try:
-            claims = self._verifier.verify(refresh_token, now=now, use=REFRESH)
+            claims = await self._verifier.verify(refresh_token, now=now, use=REFRESH)
         except InvalidTokenError:
             raise AuthenticationFailed("invalid or expired refresh token") from None
-        user = await self.user(claims.subject)
-        if self.is_revoked(claims) or user is None or not user.active:
-            raise AuthenticationFailed("invalid or expired refresh token")
-        return self._issuer.issue(user.username, user.roles, now=now, session_id=claims.token_id)
+        async with self._refresh_lock:
+            directory = await self._directory.current()
+            if directory.is_revoked(claims.jti) and not directory.is_revoked(claims.token_id):
+                await self._revoke(claims.token_id, claims.subject, now + self.refresh_ttl, actor=ACTOR)
+                raise RefreshTokenReused("refresh token reused: its session is revoked")
+            try:
+                current_principal(directory, claims)
+            except SessionRefused:
+                raise AuthenticationFailed("invalid or expired refresh token") from None
+            user = directory.get(claims.subject)
+            if user is None or claims.jti is None:
+                raise AuthenticationFailed("invalid or expired refresh token")
+            await self._revoke(claims.jti, claims.subject, claims.expires_at, actor=f"user:{claims.subject}")
+            return self._issue(user, now, session_id=claims.token_id)
 
-    async def logout(self, claims: TokenClaims) -> None:
+    async def logout(self, claims: TokenClaims, *, now: datetime) -> None:
         """End the token's login session: its access and refresh tokens are refused from now on,
         in every process."""
-        if claims.token_id is None:
-            return
-        event = TokenRevoked(token_id=claims.token_id, username=claims.subject, expires_at=claims.expires_at)
-        await self._log.append([envelope(event, actor=f"user:{claims.subject}")])
-        await self._catch_up()
+        # The session's newest refresh token may have been issued just now: it lives until then.
+        actor = f"user:{claims.subject}"
+        await self._revoke(claims.token_id, claims.subject, now + self.refresh_ttl, actor=actor)
 
-    def is_revoked(self, claims: TokenClaims) -> bool:
-        """Whether the token's session was logged out, as of the directory's last catch-up (every
-        ``user``, ``principal`` or ``directory`` call catches up)."""
-        return claims.token_id is not None and claims.token_id in self._directory.revoked_tokens
+    async def _revoke(self, token_id: str | None, username: str, expires_at: datetime, *, actor: str) -> None:
+        if token_id is None:
+            return
+        event = TokenRevoked(token_id=token_id, username=username, expires_at=expires_at)
+        await self._log.append([envelope(event, actor=actor)])
+        await self._directory.current()
 
     async def change_password(self, username: str, current: str, new: str) -> None:
         """Set a new password after checking the current one; :class:`AuthenticationFailed` if wrong.
@@ -228,24 +276,7 @@ class AuthService:
             username=username, password_hash=await asyncio.to_thread(hash_password, new)
         )
         await self._log.append([envelope(event, actor=f"user:{username}")])
-        await self._catch_up()
-
-    async def _catch_up(self) -> None:
-        """Fold everything in the ``auth`` topic now.
-
-        Concurrent callers share the work: a catch-up that began after a caller arrived has read
-        everything appended before it, so once the caller holds the lock and sees one has begun
-        since, it is done. Fifty concurrent requests then cost a poll or two, not fifty in a row.
-        """
-        arrived = self._catch_ups_begun
-        async with self._lock:
-            if self._catch_ups_begun > arrived:
-                return
-            self._catch_ups_begun += 1
-            if self._consumer is None:
-                self._consumer = self._log.consumer([AUTH])
-            while records := await self._consumer.poll(timeout=0):
-                self._directory = fold((r.envelope.payload for r in records), self._directory)
+        await self._directory.current()
 
 
 def _ldap_user_events(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from couture_auth import AuthService
+from couture_auth.adapters.jwks_client import token_verifier
+from couture_auth.api import auth_router
 from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
@@ -108,6 +111,8 @@ def create_app(
         ldap=ldap_settings_from_env(os.environ),
         ldap_bind_password=os.environ.get(BIND_PASSWORD_ENV, ""),
         secret_box=settings.secret_box,
+        token_ttl=timedelta(seconds=settings.access_token_ttl),
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
     )
 
     hub = LiveHub(live_settings)
@@ -139,7 +144,7 @@ def create_app(
         settings=settings,
         projector=projector,
         auth=auth_service,
-        verifier=auth_service.verifier,
+        verifier=token_verifier(settings.auth_url, auth_service.verifier),
         projection_timeout=projection_timeout,
     )
 
@@ -148,6 +153,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     # Every write and login attempt is recorded before its answer leaves (oversized ones too).
     app.add_middleware(AuditTrail)
+    app.include_router(auth_router(auth_service, always_secure_cookies=settings.cookie_secure))
     app.include_router(auth.router)
     app.include_router(monitor.router, prefix=API_V2)
     protected_v2 = APIRouter(prefix=API_V2, dependencies=[Depends(authorize)])

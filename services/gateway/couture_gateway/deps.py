@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -11,17 +11,25 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from couture_auth import AuthService, InvalidTokenError, TokenClaims, TokenVerifier
+from couture_auth import AuthService, TokenClaims, TokenVerifier
 from couture_auth.domain.permissions import (
     ALL_DAGS,
     DAG_EDIT,
+    Permission,
     Principal,
     can,
     can_access_dag,
     dag_access_for,
     readable_dags,
 )
-from couture_common.clock import utcnow
+from couture_auth.http import (
+    PASSWORD_CHANGE_REQUIRED,
+    REGISTRY_EDIT,
+    REGISTRY_READ,
+    authenticate,
+    permitted_actor,
+    session_principal,
+)
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
 from couture_gateway.api.access import PASSWORD_CHANGE_ALLOWED, RULES, DagScope, Rule
@@ -80,27 +88,17 @@ async def _session(gateway: GatewayDep) -> AsyncIterator[AsyncConnection]:
 #: A connection to the read models. Routes only read through it; writes go to the log.
 SessionDep = Annotated[AsyncConnection, Depends(_session)]
 
+#: Declares bearer authentication in the OpenAPI document; ``authenticate`` reads the header itself,
+#: and takes the browser's session cookie (with its CSRF check) when there is none.
 _bearer = HTTPBearer(auto_error=False, description="An access token from `POST /auth/token`.")
 
 
 async def require_user(
+    request: Request,
     gateway: GatewayDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> TokenClaims:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Not authenticated",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    try:
-        return gateway.verifier.verify(credentials.credentials, now=utcnow())
-    except InvalidTokenError:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Invalid or expired token",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        ) from None
+    return await authenticate(request, gateway.verifier, always_secure=gateway.settings.cookie_secure)
 
 
 CurrentUser = Annotated[TokenClaims, Depends(require_user)]
@@ -130,26 +128,11 @@ async def authorize(request: Request, gateway: GatewayDep, claims: CurrentUser) 
     token. For a DAG endpoint the check is on the ``dag_id`` in the URL, and a body naming other
     DAGs is refused (400) rather than acted on unchecked.
     """
-    principal = await gateway.auth.principal(claims.subject)
-    if gateway.auth.is_revoked(claims):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "Token revoked (logged out)",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
-    if principal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            f"User `{claims.subject}` no longer exists or is deactivated",
-            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-        )
+    principal = session_principal(await gateway.auth.directory(), claims)
     request.state.principal = principal
     name = getattr(request.scope.get("route"), "name", None)
     if principal.password_change_required and name not in PASSWORD_CHANGE_ALLOWED:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "Password change required: set a new one with POST /api/couture/users/me/password",
-        )
+        raise HTTPException(status.HTTP_403_FORBIDDEN, PASSWORD_CHANGE_REQUIRED)
     rule = RULES.get(name or "")
     if rule is None:
         if not principal.has_every_permission:
@@ -222,3 +205,16 @@ async def _readable_dags(principal: Authorized) -> frozenset[str] | None:
 
 #: The DAG ids the user may read, for filtering lists; None when they may read every DAG.
 ReadableDags = Annotated[frozenset[str] | None, Depends(_readable_dags)]
+
+
+def _registry_guard(permission: Permission) -> Callable[..., Awaitable[str]]:
+    async def guard(request: Request, gateway: GatewayDep, claims: CurrentUser) -> str:
+        return permitted_actor(request, await gateway.auth.directory(), claims, permission)
+
+    return guard
+
+
+#: The registry's routes served by this gateway (standalone): reading and changing DAG files and
+#: code bricks need Manage DAGs; each returns the actor (``user:<name>``) to record.
+registry_reader = _registry_guard(REGISTRY_READ)
+registry_editor = _registry_guard(REGISTRY_EDIT)

@@ -1,7 +1,9 @@
 """``couture registry``: the DAG registry as a process of its own (distributed deployment).
 
-Serves the registry's API under ``/api/couture`` to users (a bearer token from the auth service,
-verified with the deployment's signing key in ``COUTURE_HOME/data``), and to other services the
+Serves the registry's API under ``/api/couture`` to users (a bearer token or session cookie from
+the auth service, verified against its JWKS at ``COUTURE_AUTH_URL`` — or the deployment's signing
+key in ``COUTURE_HOME/data`` without one —, with the session and the user's current roles checked
+as the gateway checks them: Manage DAGs' read or edit), and to other services the
 raw bytes of a stored DAG file version at ``/internal/dag-versions/{version}``, authenticated with
 the shared ``COUTURE_SERVICE_TOKEN``. One registry runs per deployment: it owns the DAGs folder.
 """
@@ -10,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from couture_auth.adapters.jwks_client import RemoteJwks
+from couture_auth.directory import AuthDirectory
+from couture_auth.domain.permissions import Permission
+from couture_auth.http import REGISTRY_EDIT, REGISTRY_READ, authenticate, permitted_actor
 from couture_auth.service import signing_key_path
-from couture_auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer, load_or_create_signing_key
-from couture_common.clock import utcnow
+from couture_auth.tokens import KeySource, LocalKeys, TokenVerifier, load_or_create_signing_key
 from couture_common.eventlog.port import EventLog
 from couture_common.health import Readiness, health_router, serve
 from couture_common.settings import Settings
@@ -31,16 +37,20 @@ _bearer = HTTPBearer(auto_error=False)
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _unauthorized(detail: str) -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
-
-
 class RegistryAuth:
-    """Who may call: users with a valid access token, services with the shared service token."""
+    """Who may call: users whose token, session and current roles allow the route; services with
+    the shared service token."""
 
-    def __init__(self, settings: Settings, service_token: str | None) -> None:
-        key = load_or_create_signing_key(signing_key_path(settings.home))
-        self._verifier = TokenIssuer(key).verifier()
+    def __init__(self, settings: Settings, log: EventLog, service_token: str | None) -> None:
+        keys: KeySource
+        if settings.auth_url is not None:
+            keys = RemoteJwks(settings.auth_url)
+        else:
+            keys = LocalKeys([load_or_create_signing_key(signing_key_path(settings.home))])
+        self._verifier = TokenVerifier(keys)
+        longest = timedelta(seconds=max(settings.access_token_ttl, settings.refresh_token_ttl))
+        self.directory = AuthDirectory(log, longest_token_lifetime=longest)
+        self._always_secure = settings.cookie_secure
         self._service_token = service_token
 
     def is_service(self, credentials: HTTPAuthorizationCredentials | None) -> bool:
@@ -50,26 +60,24 @@ class RegistryAuth:
             and hmac.compare_digest(credentials.credentials.encode(), self._service_token.encode())
         )
 
-    def user(self, credentials: HTTPAuthorizationCredentials | None) -> TokenClaims:
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise _unauthorized("Not authenticated")
-        try:
-            return self._verifier.verify(credentials.credentials, now=utcnow())
-        except InvalidTokenError:
-            raise _unauthorized("Invalid or expired token") from None
+    async def _actor(self, request: Request, permission: Permission) -> str:
+        claims = await authenticate(request, self._verifier, always_secure=self._always_secure)
+        return permitted_actor(request, await self.directory.current(), claims, permission)
 
-    def can_read(self, credentials: Credentials) -> str:
+    async def can_read(self, request: Request, credentials: Credentials) -> str:
         if self.is_service(credentials):
             return SERVICE
-        return f"user:{self.user(credentials).subject}"
+        return await self._actor(request, REGISTRY_READ)
 
-    def can_edit(self, credentials: Credentials) -> str:
-        return f"user:{self.user(credentials).subject}"
+    async def can_edit(self, request: Request, _credentials: Credentials) -> str:
+        return await self._actor(request, REGISTRY_EDIT)
 
     def service_only(self, credentials: Credentials) -> None:
         if not self.is_service(credentials):
-            raise _unauthorized(
-                "This route is for services: send the COUTURE_SERVICE_TOKEN as a bearer token"
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "This route is for services: send the COUTURE_SERVICE_TOKEN as a bearer token",
+                headers={"WWW-Authenticate": "Bearer"},
             )
 
 
@@ -95,7 +103,7 @@ async def run_registry(
     settings: Settings, log: EventLog, *, host: str, port: int, service_token: str | None
 ) -> None:
     """Until SIGTERM: then requests in flight finish, the folder watch stops, and the process ends."""
-    auth = RegistryAuth(settings, service_token)
+    auth = RegistryAuth(settings, log, service_token)
     for folder in (settings.dags_path, settings.blobs_path):
         folder.mkdir(parents=True, exist_ok=True)
     app = create_app(settings, log, can_read=auth.can_read, can_edit=auth.can_edit)
@@ -114,4 +122,5 @@ async def run_registry(
     try:
         await serve(app, host=host, port=port, start=start, stop=stop)
     finally:
+        await auth.directory.close()
         await log.close()

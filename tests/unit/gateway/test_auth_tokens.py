@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from couture_auth.passwords import hash_password, verify_password
-from couture_auth.tokens import InvalidTokenError, TokenIssuer, load_or_create_signing_key
+from couture_auth.tokens import InvalidTokenError, TokenExpiredError, TokenIssuer, load_or_create_signing_key
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -21,24 +21,24 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> TokenIssuer:
     return TokenIssuer(key, ttl=timedelta(hours=1))
 
 
-def test_a_token_verifies_within_its_lifetime(issuer: TokenIssuer) -> None:
+async def test_a_token_verifies_within_its_lifetime(issuer: TokenIssuer) -> None:
     token = issuer.issue("ana", ("Admin",), now=NOW)
-    claims = issuer.verifier().verify(token, now=NOW + timedelta(minutes=59))
+    claims = await issuer.verifier().verify(token, now=NOW + timedelta(minutes=59))
     assert (claims.subject, claims.roles) == ("ana", ("Admin",))
     assert claims.expires_at == NOW + timedelta(hours=1)
 
 
-def test_an_expired_token_is_refused(issuer: TokenIssuer) -> None:
+async def test_an_expired_token_is_refused(issuer: TokenIssuer) -> None:
     token = issuer.issue("ana", (), now=NOW)
-    with pytest.raises(InvalidTokenError):
-        issuer.verifier().verify(token, now=NOW + timedelta(hours=1))
+    with pytest.raises(TokenExpiredError):
+        await issuer.verifier().verify(token, now=NOW + timedelta(hours=1))
 
 
 def _segment(data: dict[str, object]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-def test_unsigned_tampered_and_foreign_tokens_are_refused(issuer: TokenIssuer, tmp_path: Path) -> None:
+async def test_unsigned_tampered_and_foreign_tokens_are_refused(issuer: TokenIssuer, tmp_path: Path) -> None:
     token = issuer.issue("ana", (), now=NOW)
     header, claims, signature = token.split(".")
     forged = _segment({"iss": "couture", "sub": "root", "roles": ["Admin"], "iat": 0, "exp": 4102444800})
@@ -51,7 +51,7 @@ def test_unsigned_tampered_and_foreign_tokens_are_refused(issuer: TokenIssuer, t
         "garbage",
     ):
         with pytest.raises(InvalidTokenError):
-            issuer.verifier().verify(bad, now=NOW)
+            await issuer.verifier().verify(bad, now=NOW)
 
 
 def test_the_signing_key_file_is_created_once_owner_only(tmp_path: Path) -> None:

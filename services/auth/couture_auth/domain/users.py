@@ -7,6 +7,7 @@ Applying an event twice changes nothing: a repeated ``UserCreated`` for a known 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 import msgspec
@@ -46,13 +47,17 @@ class UserDirectory(msgspec.Struct, frozen=True):
     users: Mapping[str, User] = msgspec.field(default_factory=lambda: MappingProxyType({}))
     #: Custom roles by name; the built-in ones are in ``permissions.BUILTIN_ROLES``.
     custom_roles: Mapping[str, Role] = msgspec.field(default_factory=lambda: MappingProxyType({}))
-    #: Ids (``jti``) of tokens revoked by a logout.
-    revoked_tokens: frozenset[str] = frozenset()
+    #: Revoked ids (a logged-out session's ``sid``, a used refresh token's ``jti``) with the
+    #: ``expires_at`` their revocation carried.
+    revoked_tokens: Mapping[str, datetime] = msgspec.field(default_factory=lambda: MappingProxyType({}))
     #: Admin → LDAP Configuration, once an admin saved it.
     ldap_config: LdapConfigSet | None = None
 
     def get(self, username: str) -> User | None:
         return self.users.get(username)
+
+    def is_revoked(self, token_id: str | None) -> bool:
+        return token_id is not None and token_id in self.revoked_tokens
 
     def __len__(self) -> int:
         return len(self.users)
@@ -93,7 +98,12 @@ def apply(directory: UserDirectory, event: Event) -> UserDirectory:
     if isinstance(event, LdapConfigSet):
         return msgspec.structs.replace(directory, ldap_config=event)
     if isinstance(event, TokenRevoked):
-        return msgspec.structs.replace(directory, revoked_tokens=directory.revoked_tokens | {event.token_id})
+        # Revoked again (a reused refresh token ends a logged-out session): the later expiry counts.
+        revoked_until = directory.revoked_tokens.get(event.token_id)
+        if revoked_until is not None and revoked_until >= event.expires_at:
+            return directory
+        revoked = MappingProxyType({**directory.revoked_tokens, event.token_id: event.expires_at})
+        return msgspec.structs.replace(directory, revoked_tokens=revoked)
     if isinstance(event, RoleSet):
         if event.name in BUILTIN_ROLES:
             return directory
@@ -132,6 +142,25 @@ def fold(events: Iterable[Event], directory: UserDirectory | None = None) -> Use
     for event in events:
         state = apply(state, event)
     return state
+
+
+def without_stale_revocations(
+    directory: UserDirectory, *, now: datetime, longest_lifetime: timedelta
+) -> UserDirectory:
+    """The directory without revocations no token can need any more.
+
+    A revocation's ``expires_at`` is never before the moment it was revoked, and no token of a
+    revoked session is issued after that moment, so once ``expires_at + longest_lifetime`` has
+    passed every token it refused has expired anyway: keeping it would only grow the set forever.
+    """
+    kept = {
+        token_id: expires_at
+        for token_id, expires_at in directory.revoked_tokens.items()
+        if expires_at + longest_lifetime > now
+    }
+    if len(kept) == len(directory.revoked_tokens):
+        return directory
+    return msgspec.structs.replace(directory, revoked_tokens=MappingProxyType(kept))
 
 
 def seed_events(

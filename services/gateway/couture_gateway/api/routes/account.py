@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
 
 from couture_auth import AuthenticationFailed
-from couture_gateway.deps import AuthDep, CurrentUser
+from couture_auth.http import clear_session_cookies, request_cookies_secure
+from couture_common.clock import utcnow
+from couture_gateway.deps import AuthDep, CurrentUser, SettingsDep
 from couture_gateway.schemas.auth import PasswordChangeBody, UserResponse
 from couture_gateway.schemas.common import HTTPExceptionResponse
 
@@ -42,7 +44,10 @@ async def change_my_password(body: PasswordChangeBody, user: CurrentUser, auth: 
 
 
 @router.post("/users/me/logout", status_code=status.HTTP_204_NO_CONTENT)
-async def logout(user: CurrentUser, auth: AuthDep) -> Response:
-    """Revoke the token this request carries; every gateway refuses it from now on."""
-    await auth.logout(user)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request, user: CurrentUser, auth: AuthDep, settings: SettingsDep) -> Response:
+    """Revoke the session this request's token belongs to (every gateway refuses its access and
+    refresh tokens from now on) and clear the browser's session cookies."""
+    await auth.logout(user, now=utcnow())
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookies(response, secure=request_cookies_secure(request, always=settings.cookie_secure))
+    return response
