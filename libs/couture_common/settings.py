@@ -19,12 +19,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from couture_common.auth_settings import AuthSettings
 from couture_common.secrets import SecretBox, load_or_create_keys
 
 MIN_SERVICE_TOKEN_LENGTH = 32
 
 
-class Settings(BaseSettings):
+class Settings(AuthSettings):
+    """Every setting; the login ones (trusted proxies, LDAP) are declared in ``AuthSettings``."""
+
     model_config = SettingsConfigDict(env_prefix="COUTURE_", extra="ignore")
 
     home: Path = Field(default=Path.home() / "couture", description="Data, DAGs and logs live here.")

@@ -10,13 +10,12 @@ audited here as the gateway audits its own.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 from fastapi import FastAPI
 
 from couture_auth.api import auth_router
-from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
+from couture_auth.domain.ldap import ldap_settings_from_options
 from couture_auth.service import AuthService
 from couture_common.eventlog.port import EventLog
 from couture_common.health import Readiness, health_router, serve
@@ -45,8 +44,8 @@ async def run_auth(settings: Settings, log: EventLog, *, host: str, port: int) -
         log,
         home=settings.home,
         admin_password=settings.admin_password,
-        ldap=ldap_settings_from_env(os.environ),
-        ldap_bind_password=os.environ.get(BIND_PASSWORD_ENV, ""),
+        ldap=ldap_settings_from_options(settings.ldap_options(), names_prefix="COUTURE_"),
+        ldap_bind_password=settings.ldap_bind_password(),
         secret_box=settings.secret_box,
         token_ttl=timedelta(seconds=settings.access_token_ttl),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),

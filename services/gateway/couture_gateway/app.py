@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from couture_auth import AuthService
 from couture_auth.adapters.jwks_client import token_verifier
 from couture_auth.api import auth_router
-from couture_auth.domain.ldap import BIND_PASSWORD_ENV, ldap_settings_from_env
+from couture_auth.domain.ldap import ldap_settings_from_options
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
 from couture_gateway.api.audit_trail import AuditTrail
@@ -108,8 +107,8 @@ def create_app(
         log,
         home=settings.home,
         admin_password=settings.admin_password,
-        ldap=ldap_settings_from_env(os.environ),
-        ldap_bind_password=os.environ.get(BIND_PASSWORD_ENV, ""),
+        ldap=ldap_settings_from_options(settings.ldap_options(), names_prefix="COUTURE_"),
+        ldap_bind_password=settings.ldap_bind_password(),
         secret_box=settings.secret_box,
         token_ttl=timedelta(seconds=settings.access_token_ttl),
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl),
@@ -152,7 +151,7 @@ def create_app(
 
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     # Every write and login attempt is recorded before its answer leaves (oversized ones too).
-    app.add_middleware(AuditTrail)
+    app.add_middleware(AuditTrail, trusted_proxies=settings.trusted_proxies)
     app.include_router(auth_router(auth_service, always_secure_cookies=settings.cookie_secure))
     app.include_router(auth.router)
     app.include_router(monitor.router, prefix=API_V2)

@@ -1,4 +1,4 @@
-"""LDAP settings from COUTURE_AUTH_* variables, and the pure steps of an LDAP login."""
+"""LDAP settings from the COUTURE_AUTH_* settings, and the pure steps of an LDAP login."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import dataclasses
 import pytest
 
 from couture_auth.domain.ldap import (
-    ENV_NAMES,
     LdapSettings,
     LdapSettingsError,
-    ldap_settings_from_env,
+    ldap_settings_from_options,
     login_name,
     mapped_roles,
     user_filter,
 )
+from couture_common.settings import Settings
 
 BASE = {
     "COUTURE_AUTH_TYPE": "AUTH_LDAP",
@@ -23,19 +23,25 @@ BASE = {
 }
 
 
-def test_every_option_of_the_manual_is_read_from_its_variable() -> None:
+def settings_from(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> LdapSettings:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return ldap_settings_from_options(Settings().ldap_options(), names_prefix="COUTURE_")
+
+
+def test_every_option_of_the_manual_is_read_from_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     manual = {
         "AUTH_TYPE", "AUTH_LDAP_SERVER", "AUTH_LDAP_SEARCH", "AUTH_LDAP_UID_FIELD", "AUTH_LDAP_BIND_USER",
-        "AUTH_LDAP_ALLOW_SELF_SIGNED", "AUTH_LDAP_GROUP_SEARCH", "AUTH_LDAP_USE_TLS",
-        "AUTH_LDAP_FIRSTNAME_FIELD", "AUTH_LDAP_EMAIL_FIELD", "AUTH_LDAP_LASTNAME_FIELD",
-        "AUTH_USER_REGISTRATION", "AUTH_USER_REGISTRATION_ROLE", "AUTH_LDAP_TLS_DEMAND",
-        "AUTH_LDAP_SEARCH_FILTER", "AUTH_LDAP_APPEND_DOMAIN", "AUTH_LDAP_USERNAME_FORMAT",
-        "AUTH_LDAP_TLS_CACERTDIR", "AUTH_LDAP_TLS_CACERTFILE", "AUTH_LDAP_TLS_CERTFILE",
-        "AUTH_LDAP_TLS_KEYFILE",
+        "AUTH_LDAP_BIND_PASSWORD", "AUTH_LDAP_ALLOW_SELF_SIGNED", "AUTH_LDAP_GROUP_SEARCH",
+        "AUTH_LDAP_USE_TLS", "AUTH_LDAP_FIRSTNAME_FIELD", "AUTH_LDAP_EMAIL_FIELD",
+        "AUTH_LDAP_LASTNAME_FIELD", "AUTH_USER_REGISTRATION", "AUTH_USER_REGISTRATION_ROLE",
+        "AUTH_LDAP_TLS_DEMAND", "AUTH_LDAP_SEARCH_FILTER", "AUTH_LDAP_APPEND_DOMAIN",
+        "AUTH_LDAP_USERNAME_FORMAT", "AUTH_LDAP_TLS_CACERTDIR", "AUTH_LDAP_TLS_CACERTFILE",
+        "AUTH_LDAP_TLS_CERTFILE", "AUTH_LDAP_TLS_KEYFILE", "AUTH_ROLES_MAPPING",
     }  # fmt: skip
-    # The bind password is read apart (COUTURE_AUTH_LDAP_BIND_PASSWORD): it is a secret.
-    assert manual <= set(ENV_NAMES.values())
-    settings = ldap_settings_from_env(
+    assert {name.lower() for name in manual} <= set(Settings.model_fields)
+    settings = settings_from(
+        monkeypatch,
         {
             **BASE,
             "COUTURE_AUTH_LDAP_UID_FIELD": "sAMAccountName",
@@ -45,7 +51,7 @@ def test_every_option_of_the_manual_is_read_from_its_variable() -> None:
             "COUTURE_AUTH_USER_REGISTRATION_ROLE": "Viewer",
             "COUTURE_AUTH_LDAP_LASTTNAME_FIELD": "surname",
             "COUTURE_AUTH_ROLES_MAPPING": '{"CN=Ops,OU=Groups,DC=example,DC=com": ["Op", "User"]}',
-        }
+        },
     )
     assert settings.enabled
     assert (settings.uid_field, settings.allow_self_signed, settings.tls_demand) == (
@@ -56,29 +62,41 @@ def test_every_option_of_the_manual_is_read_from_its_variable() -> None:
     assert (settings.user_registration, settings.user_registration_role) == (True, "Viewer")
     assert settings.lastname_field == "surname"
     assert settings.roles_mapping == {"cn=ops,ou=groups,dc=example,dc=com": ("Op", "User")}
-    assert not ldap_settings_from_env({}).enabled
+
+
+def test_without_settings_logins_are_checked_against_the_database() -> None:
+    assert not ldap_settings_from_options(Settings().ldap_options()).enabled
+
+
+def test_the_bind_password_is_a_secret_apart_from_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COUTURE_AUTH_LDAP_BIND_PASSWORD", "s3cret-bind")
+    settings = Settings()
+    assert settings.ldap_bind_password() == "s3cret-bind"
+    assert "s3cret-bind" not in repr(settings) and "s3cret-bind" not in str(settings.ldap_options())
 
 
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"COUTURE_AUTH_LDAP_USE_TLS": "maybe"}, "COUTURE_AUTH_LDAP_USE_TLS: expected true or false"),
-        ({"COUTURE_AUTH_LDAP_USE_TLS": "true"}, "AUTH_LDAP_USE_TLS: must be false with an ldaps://"),
-        ({"COUTURE_AUTH_LDAP_SERVER": "ldap.example.com"}, "AUTH_LDAP_SERVER: expected ldap://"),
-        ({"COUTURE_AUTH_LDAP_SEARCH": ""}, "AUTH_LDAP_SEARCH: the base DN"),
-        ({"COUTURE_AUTH_USER_REGISTRATION": "true"}, "AUTH_USER_REGISTRATION_ROLE: required"),
-        ({"COUTURE_AUTH_LDAP_USERNAME_FORMAT": "format-"}, "AUTH_LDAP_USERNAME_FORMAT: must contain %s"),
+        ({"COUTURE_AUTH_LDAP_USE_TLS": "true"}, "COUTURE_AUTH_LDAP_USE_TLS: must be false with an ldaps://"),
+        ({"COUTURE_AUTH_LDAP_SERVER": "ldap.example.com"}, "COUTURE_AUTH_LDAP_SERVER: expected ldap://"),
+        ({"COUTURE_AUTH_LDAP_SEARCH": ""}, "COUTURE_AUTH_LDAP_SEARCH: the base DN"),
+        ({"COUTURE_AUTH_USER_REGISTRATION": "true"}, "COUTURE_AUTH_USER_REGISTRATION_ROLE: required"),
+        (
+            {"COUTURE_AUTH_LDAP_USERNAME_FORMAT": "format-"},
+            "COUTURE_AUTH_LDAP_USERNAME_FORMAT: must contain %s",
+        ),
         (
             {"COUTURE_AUTH_LDAP_SEARCH_FILTER": "memberOf=x"},
-            "AUTH_LDAP_SEARCH_FILTER: must be a parenthesised",
+            "COUTURE_AUTH_LDAP_SEARCH_FILTER: must be a parenthesised",
         ),
-        ({"COUTURE_AUTH_ROLES_MAPPING": '["Op"]'}, "COUTURE_AUTH_ROLES_MAPPING: expected an object"),
-        ({"COUTURE_AUTH_TYPE": "AUTH_OAUTH"}, "AUTH_TYPE: expected AUTH_DB or AUTH_LDAP"),
     ],
 )
-def test_a_bad_setting_is_refused_naming_it(extra: dict[str, str], message: str) -> None:
+def test_options_that_do_not_make_a_usable_whole_are_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, extra: dict[str, str], message: str
+) -> None:
     with pytest.raises(LdapSettingsError) as error:
-        ldap_settings_from_env({**BASE, **extra})
+        settings_from(monkeypatch, {**BASE, **extra})
     assert str(error.value).startswith(message)
 
 

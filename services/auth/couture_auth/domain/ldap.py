@@ -1,15 +1,16 @@
 """LDAP login settings (every ``AUTH_LDAP_*`` option of the user's manual) and the pure steps of a
 login: the name to look up, the escaped search filters, and the roles a user's groups map to.
 
-Settings come from ``COUTURE_AUTH_*`` environment variables (``ldap_settings_from_env``) or from
-Admin → LDAP Configuration (an ``LdapConfigSet`` event), the latter winning once set.
+Settings come from the ``COUTURE_AUTH_*`` settings (read by ``couture_common.settings``, given here
+as plain options) or from Admin → LDAP Configuration (an ``LdapConfigSet`` event), the latter
+winning once set.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from ldap3.utils.conv import escape_filter_chars
 
@@ -19,7 +20,6 @@ AUTH_DB = "AUTH_DB"
 AUTH_LDAP = "AUTH_LDAP"
 #: Stored as the password hash of users who log in through LDAP: it never verifies locally.
 LDAP_PASSWORD_HASH = "!ldap"
-ENV_PREFIX = "COUTURE_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,67 +55,21 @@ class LdapSettings:
         return self.auth_type == AUTH_LDAP
 
 
-#: Environment variable of each setting: ``COUTURE_AUTH_TYPE``, ``COUTURE_AUTH_LDAP_SERVER``...
-ENV_NAMES: dict[str, str] = {
-    f.name: (
-        "AUTH_TYPE"
-        if f.name == "auth_type"
-        else "AUTH_ROLES_MAPPING"
-        if f.name == "roles_mapping"
-        else f"AUTH_{f.name.upper()}"
-        if f.name.startswith("user_registration")
-        else f"AUTH_LDAP_{f.name.upper()}"
-    )
-    for f in fields(LdapSettings)
-}
-BIND_PASSWORD_ENV = f"{ENV_PREFIX}AUTH_LDAP_BIND_PASSWORD"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
 class LdapSettingsError(ValueError):
     """A setting has a value it cannot have; the message names the setting."""
 
 
-def ldap_settings_from_env(env: Mapping[str, str]) -> LdapSettings:
-    values: dict[str, object] = {}
-    for f in fields(LdapSettings):
-        name = ENV_PREFIX + ENV_NAMES[f.name]
-        raw = env.get(name)
-        if raw is None and f.name == "lastname_field":
-            # The manual spells it AUTH_LDAP_LASTTNAME_FIELD; accept what readers copy from it.
-            raw = env.get(f"{ENV_PREFIX}AUTH_LDAP_LASTTNAME_FIELD")
-        if raw is None:
-            continue
-        if f.type == "bool":
-            values[f.name] = _boolean(name, raw)
-        elif f.name == "roles_mapping":
-            values[f.name] = parse_roles_mapping(name, raw)
-        else:
-            values[f.name] = raw.strip()
-    return validated(LdapSettings(**values))  # type: ignore[arg-type]
-
-
-def _boolean(name: str, raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise LdapSettingsError(f"{name}: expected true or false, got {raw!r}")
-
-
-def parse_roles_mapping(name: str, raw: str) -> dict[str, tuple[str, ...]]:
-    """``{"cn=ops,ou=groups,dc=example,dc=com": ["Op"]}`` as JSON."""
+def ldap_settings_from_options(options: Mapping[str, Any], *, names_prefix: str = "") -> LdapSettings:
+    """The settings from the manual's options by their ``LdapSettings`` names, as
+    ``Settings.ldap_options()`` gives them, checked by :func:`validated`; an error names the setting
+    with ``names_prefix`` in front (``COUTURE_``: the variable the operator set)."""
+    values: dict[str, Any] = {k: v.strip() if isinstance(v, str) else v for k, v in options.items()}
+    mapping: Mapping[str, Iterable[str]] = values.get("roles_mapping") or {}
+    values["roles_mapping"] = {dn.lower(): tuple(roles) for dn, roles in mapping.items()}
     try:
-        parsed = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        raise LdapSettingsError(f"{name}: not JSON") from None
-    if not isinstance(parsed, dict) or not all(
-        isinstance(roles, list) and all(isinstance(r, str) for r in roles) for roles in parsed.values()
-    ):
-        raise LdapSettingsError(f"{name}: expected an object of group DN to a list of role names")
-    return {dn.lower(): tuple(roles) for dn, roles in parsed.items()}
+        return validated(LdapSettings(**values))
+    except LdapSettingsError as error:
+        raise LdapSettingsError(f"{names_prefix}{error}") from None
 
 
 def validated(settings: LdapSettings) -> LdapSettings:

@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from couture_common.auth_settings import IPNetwork
 from couture_common.eventlog import EventLog
 from couture_common.events import AuditOutcome, AuditRecorded, envelope
 from couture_common.ids import uuid7
 
-TRUSTED_PROXIES_ENV = "COUTURE_TRUSTED_PROXIES"
 LOGIN_ACTION = "login"
 REQUEST_ID_HEADER = "x-request-id"
-
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: The API clients' login and the browser's (session cookies).
@@ -39,21 +36,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _IDENTIFIERS = ("key", "connection_id", "name", "pool", "username", "dag_run_id", "task_id")
 _MAX_BODY = 64 * 1024
 _MAX_FIELD = 250
-
-
-def parse_trusted_proxies(value: str | None) -> tuple[IPNetwork, ...]:
-    """Comma-separated addresses or CIDR networks; a bad entry is a ValueError naming the setting."""
-    networks = []
-    for item in (value or "").split(","):
-        if not item.strip():
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item.strip(), strict=False))
-        except ValueError:
-            raise ValueError(
-                f"{TRUSTED_PROXIES_ENV}: {item.strip()!r} is not an IP address or network"
-            ) from None
-    return tuple(networks)
 
 
 def source_ip(peer: str | None, forwarded_for: Sequence[str], trusted: Sequence[IPNetwork]) -> str | None:
@@ -130,20 +112,17 @@ class AuditTrail:
         self,
         app: ASGIApp,
         *,
-        trusted_proxies: Iterable[IPNetwork] | None = None,
+        trusted_proxies: Iterable[IPNetwork] = (),
         log: EventLog | None = None,
         service: str = "gateway",
     ) -> None:
-        """``log``: where records go (default: the gateway's, from ``app.state.gateway``); ``service``
+        """``trusted_proxies``: ``Settings.trusted_proxies`` (none: every peer is the client);
+        ``log``: where records go (default: the gateway's, from ``app.state.gateway``); ``service``
         names the process in the actor of records no user is known for (``service:<name>``)."""
         self._app = app
         self._log = log
         self._service = service
-        self._trusted = (
-            tuple(trusted_proxies)
-            if trusted_proxies is not None
-            else parse_trusted_proxies(os.environ.get(TRUSTED_PROXIES_ENV))
-        )
+        self._trusted = tuple(trusted_proxies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
