@@ -10,6 +10,7 @@ audited here as the gateway audits its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from couture_auth.api import auth_router
 from couture_auth.domain.ldap import ldap_settings_from_options
 from couture_auth.service import AuthService
+from couture_common.auth_settings import IPNetwork
 from couture_common.eventlog.port import EventLog
 from couture_common.health import Readiness, health_router, serve
 from couture_common.settings import Settings
@@ -29,12 +31,13 @@ def create_app(
     log: EventLog,
     *,
     always_secure_cookies: bool,
+    trusted_proxies: Sequence[IPNetwork] = (),
 ) -> FastAPI:
     app = FastAPI(title="Couture auth")
     app.include_router(health_router("auth", ready))
     app.include_router(auth_router(auth, always_secure_cookies=always_secure_cookies))
     # Every login attempt is recorded (who, from where, outcome) as the gateway records its own.
-    app.add_middleware(AuditTrail, log=log, service="auth")
+    app.add_middleware(AuditTrail, log=log, service="auth", trusted_proxies=trusted_proxies)
     return app
 
 
@@ -67,5 +70,6 @@ async def run_auth(settings: Settings, log: EventLog, *, host: str, port: int) -
         ready,
         log,
         always_secure_cookies=settings.cookie_secure,
+        trusted_proxies=settings.trusted_proxies,
     )
     await serve(app, host=host, port=port, start=start, stop=stop)
