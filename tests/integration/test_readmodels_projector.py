@@ -30,6 +30,7 @@ from couture_common.events import (
     PoolSet,
     TaskInstanceFinished,
     TaskInstanceQueued,
+    TaskInstanceRendered,
     TaskInstanceScheduled,
     TaskInstancesCleared,
     TaskInstanceStarted,
@@ -168,6 +169,12 @@ def _a_try(
         clock.envelope(
             TaskInstanceStarted(
                 **key, hostname="w1", pid=100 + try_number, executor_id="x1", start_date=started
+            ),
+            "service:executor",
+        ),
+        clock.envelope(
+            TaskInstanceRendered(
+                **key, rendered_fields={"bash_command": f"echo {run_id}", "env": {"K": "***"}}
             ),
             "service:executor",
         ),
