@@ -3,6 +3,8 @@ masked, every try), and a master DAG's DagOperator linked to the child run it tr
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from tests.e2e.standalone import Standalone
 
 TEMPLATED = """
@@ -65,9 +67,11 @@ def test_a_dag_operator_task_names_its_target_and_links_to_the_run_it_triggered(
 
     run = standalone.trigger("MasterDag")
     assert standalone.wait_for_run("MasterDag", run)["state"] == "success"
-    url = f"/api/couture/dags/MasterDag/dagRuns/{run}/taskInstances/SchemaGeneration/triggeredDagRuns"
+    ti = f"/dags/MasterDag/dagRuns/{run}/taskInstances/SchemaGeneration"
+    url = f"/api/couture{ti}/triggeredDagRuns"
     with standalone.client() as client:
         linked = client.get(url).json()
+        links = client.get(f"/api/v2{ti}/links").json()
         child_runs = client.get("/api/v2/dags/ExampleSchemaGeneration/dagRuns").json()["dag_runs"]
         missing = client.get(url.replace("MasterDag", "NoSuchDag", 1))
     assert linked["total_entries"] == 1
@@ -78,4 +82,18 @@ def test_a_dag_operator_task_names_its_target_and_links_to_the_run_it_triggered(
         {"message": "Hii there!!"},
     )
     assert [r["dag_run_id"] for r in child_runs] == [child["dag_run_id"]]
+    # Airflow's way to the same run: the task's "Triggered DAG" extra link, to the UI's graph of it.
+    assert task["extra_links"] == ["Triggered DAG"]
+    assert links == {
+        "extra_links": {
+            "Triggered DAG": f"/dags/ExampleSchemaGeneration/graph?run={quote(child['dag_run_id'], safe='')}"
+        },
+        "total_entries": 1,
+    }
+    assert standalone.wait_for_run("ExampleSchemaGeneration", child["dag_run_id"])["state"] == "success"
+    with standalone.client() as client:
+        plain = (
+            f"/api/v2/dags/ExampleSchemaGeneration/dagRuns/{child['dag_run_id']}/taskInstances/print_message"
+        )
+        assert client.get(f"{plain}/links").json() == {"extra_links": {}, "total_entries": 0}
     assert missing.status_code == 404

@@ -130,6 +130,10 @@ async def test_answers_match_their_documented_response_schemas(harness: Harness)
             "/api/v2/dags/etl/dagRuns/r1/taskInstances/extract/tries/1",
         ),
         (
+            "/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/links",
+            "/api/v2/dags/etl/dagRuns/r1/taskInstances/extract/links",
+        ),
+        (
             "/api/couture/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/triggeredDagRuns",
             "/api/couture/dags/etl/dagRuns/r1/taskInstances/extract/triggeredDagRuns",
         ),

@@ -41,6 +41,7 @@ VIEWER_ALLOWED = {
     "get_task_instance_tries",
     "get_task_instance_try_details",
     "get_triggered_dag_runs",
+    "get_extra_links",
     "get_log",
     "get_xcom_entries",
     "get_xcom_entry",

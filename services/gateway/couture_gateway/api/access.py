@@ -96,6 +96,7 @@ RULES: dict[str, Rule] = {
     "get_task_instance": _rule(("can_show", _TIS), dag=_PATH),
     "get_task_instance_tries": _rule(("can_tries", _AIRFLOW), dag=_PATH),
     "get_task_instance_try_details": _rule(("can_tries", _AIRFLOW), dag=_PATH),
+    "get_extra_links": _rule(("can_show", _TIS), dag=_PATH),
     "get_log": _rule(("can_log", _AIRFLOW), dag=_PATH),
     "patch_task_instance_dry_run": _rule(("can_edit", _TIS), dag=_PATH),
     "patch_task_instance": _rule(("can_edit", _TIS), dag=_PATH),

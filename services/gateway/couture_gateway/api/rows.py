@@ -166,12 +166,16 @@ def task_response(spec: DagSpec, task: TaskSpec) -> TaskResponse:
         params={},
         class_ref={"class_name": task.operator, "module_path": None},
         is_mapped=False,
-        extra_links=[],
-        couture_run_dag_id=_run_dag_id(task),
+        extra_links=[TRIGGERED_DAG_LINK] if run_dag_id(task) else [],
+        couture_run_dag_id=run_dag_id(task),
     )
 
 
-def _run_dag_id(task: TaskSpec) -> str | None:
+#: Airflow's name for the link from a task that triggers a DAG run to that run.
+TRIGGERED_DAG_LINK = "Triggered DAG"
+
+
+def run_dag_id(task: TaskSpec) -> str | None:
     """A DagOperator's target, from the arguments its spec shows (``spec_extra``)."""
     target = task.operator_extra.get("run_dag_id")
     return target if isinstance(target, str) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from couture_gateway.api.rows import Row, dag_run_response
@@ -35,6 +35,15 @@ async def versions_of(conn: AsyncConnection, rows: Iterable[Row]) -> dict[tuple[
         return {}
     query = select(t.dag_version).where(tuple_(t.dag_version.c.dag_id, t.dag_version.c.version).in_(keys))
     return {(v["dag_id"], v["version"]): v for v in (await conn.execute(query)).mappings()}
+
+
+def triggered_by_task(dag_id: str, run_id: str, task_id: str) -> Select[Any]:
+    """Runs a DagOperator task instance triggered (any try), newest first (its latest try's run leads)."""
+    return (
+        select(t.dag_run)
+        .where(t.dag_run.c.triggered_by_task == f"{dag_id}/{run_id}/{task_id}")
+        .order_by(t.dag_run.c.run_after.desc(), t.dag_run.c.dag_id, t.dag_run.c.run_id)
+    )
 
 
 async def run_responses(conn: AsyncConnection, rows: list[Row]) -> list[DAGRunResponse]:

@@ -71,6 +71,13 @@ class TaskInstanceResponse(TaskInstanceHistoryResponse):
     triggerer_job: None = None
 
 
+class ExtraLinkCollectionResponse(ApiModel):
+    """Link name -> URL (null while there is nothing to link to yet)."""
+
+    extra_links: dict[str, str | None]
+    total_entries: int
+
+
 class TaskInstanceCollectionResponse(ApiModel):
     task_instances: list[TaskInstanceResponse]
     total_entries: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, status
 from fastapi.responses import PlainTextResponse, Response
@@ -16,15 +17,22 @@ from couture_gateway.api.access import only_readable
 from couture_gateway.api.filters import RANGE_OPS, RANGED_DATES, DateRanges, DateRangesDep
 from couture_gateway.api.graph import with_relatives
 from couture_gateway.api.logs import InvalidLogToken, decode_token, encode_token, log_file, read_chunk
-from couture_gateway.api.lookups import dag_row, dag_run_row, dag_spec, not_found
+from couture_gateway.api.lookups import dag_row, dag_run_row, dag_spec, dag_version_row, not_found, spec_of
 from couture_gateway.api.paging import Page, PageDep, fetch_page
-from couture_gateway.api.rows import Row, task_instance_response, task_instance_try_response
-from couture_gateway.api.runs import versions_of
+from couture_gateway.api.rows import (
+    TRIGGERED_DAG_LINK,
+    Row,
+    run_dag_id,
+    task_instance_response,
+    task_instance_try_response,
+)
+from couture_gateway.api.runs import triggered_by_task, versions_of
 from couture_gateway.deps import ReadableDags, SessionDep, SettingsDep, WriterDep
 from couture_gateway.readmodels import tables as t
 from couture_gateway.schemas.common import HTTPExceptionResponse
 from couture_gateway.schemas.task_instances import (
     ClearTaskInstancesBody,
+    ExtraLinkCollectionResponse,
     PatchTaskInstanceBody,
     TaskInstanceCollectionResponse,
     TaskInstanceHistoryCollectionResponse,
@@ -243,6 +251,29 @@ async def _rendered_by_try(
         rendered.c.map_index == map_index,
     )
     return {r["try_number"]: r for r in (await conn.execute(query)).mappings()}
+
+
+@router.get(
+    "/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/links",
+    responses=_ERRORS,
+    tags=["Extra Links"],
+)
+async def get_extra_links(
+    dag_id: str, dag_run_id: str, task_id: str, conn: SessionDep, map_index: int = -1
+) -> ExtraLinkCollectionResponse:
+    """A DagOperator's "Triggered DAG": the UI's graph of the run its latest try triggered."""
+    row = await _ti_row(conn, dag_id, dag_run_id, task_id, map_index)
+    version = await dag_version_row(conn, dag_id, row["dag_version"])
+    task = next((t for t in spec_of(version).tasks if t.task_id == task_id), None) if version else None
+    if task is None or run_dag_id(task) is None:
+        return ExtraLinkCollectionResponse(extra_links={}, total_entries=0)
+    child = (await conn.execute(triggered_by_task(dag_id, dag_run_id, task_id).limit(1))).mappings().first()
+    link = (
+        f"/dags/{quote(child['dag_id'], safe='')}/graph?run={quote(child['run_id'], safe='')}"
+        if child
+        else None
+    )
+    return ExtraLinkCollectionResponse(extra_links={TRIGGERED_DAG_LINK: link}, total_entries=1)
 
 
 async def _tries(conn: SessionDep, dag_id: str, run_id: str, task_id: str, map_index: int) -> list[Row]:
