@@ -189,7 +189,7 @@ def session_principal(directory: UserDirectory, claims: TokenClaims) -> Principa
 
 
 #: What the DAG registry's routes need: the Manage DAGs page's read and edit (Developer, Admin).
-REGISTRY_READ: Permission = ("can_read", "Manage DAGs")
+REGISTRY_READ: Permission = ("can_list", "Manage DAGs")
 REGISTRY_EDIT: Permission = ("can_edit", "Manage DAGs")
 PASSWORD_CHANGE_REQUIRED = "Password change required: set a new one with POST /api/couture/users/me/password"
 

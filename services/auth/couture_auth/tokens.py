@@ -32,6 +32,9 @@ DEFAULT_TTL = timedelta(minutes=15)
 DEFAULT_REFRESH_TTL = timedelta(days=7)
 ACCESS = "access"
 REFRESH = "refresh"
+#: Clocks of the issuing and the verifying machine may differ this much: a token stamped a moment
+#: "in the future" by a clock slightly ahead is not refused, nor one a moment past ``exp``.
+CLOCK_SKEW = timedelta(seconds=5)
 
 
 class InvalidTokenError(ValueError):
@@ -192,6 +195,7 @@ def decode(token: str, keys: KeySet, *, now: datetime, use: str = ACCESS) -> Tok
         decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
         registry = JWTClaimsRegistry(
             now=int(now.timestamp()),
+            leeway=int(CLOCK_SKEW.total_seconds()),
             iss={"essential": True, "value": ISSUER},
             sub={"essential": True},
             exp={"essential": True},
