@@ -25,7 +25,7 @@ from couture_auth.tokens import (
     load_or_create_signing_key,
 )
 from couture_common.eventlog.sqlite import SqliteEventLog
-from couture_common.events import AuditRecorded, UserCreated, UserEdited, envelope
+from couture_common.events import AuditRecorded, Envelope, UserCreated, UserEdited, envelope
 from couture_common.health import Readiness
 
 from .test_gateway import Harness, harness, signing_key_pem
@@ -152,12 +152,13 @@ async def test_couture_auth_alone_audits_logins_and_judges_refreshes_by_the_curr
         wrong = await client.post("/auth/token", json={"username": "superadmin", "password": "nope"})
         assert wrong.status_code == 401
         tokens = await login(client)
-        audited = await _logged(auth_server.log, AuditRecorded)
+        trail = await _audit_trail(auth_server.log)
+        audited = [e.payload for e in trail if isinstance(e.payload, AuditRecorded)]
         assert [(a.action, a.username, a.outcome) for a in audited] == [
             ("login", "superadmin", "failed"),
             ("login", "superadmin", "success"),
         ]
-        assert {envelope_actor for envelope_actor in await _actors(auth_server.log)} == {"service:auth"}
+        assert {e.actor for e in trail} == {"service:auth"}
 
         # Roles changed by another process: the renewed token carries the current ones.
         await auth_server.log.append(
@@ -182,23 +183,13 @@ async def test_couture_auth_alone_audits_logins_and_judges_refreshes_by_the_curr
         assert refused.status_code == 401
 
 
-async def _logged(log: SqliteEventLog, event_type: type[AuditRecorded]) -> list[AuditRecorded]:
-    consumer = log.consumer([event_type.TOPIC])
-    found: list[AuditRecorded] = []
+async def _audit_trail(log: SqliteEventLog) -> list[Envelope]:
+    """Every envelope on the audit topic, oldest first."""
+    consumer = log.consumer([AuditRecorded.TOPIC])
+    found: list[Envelope] = []
     try:
         while records := await consumer.poll(timeout=0):
-            found += [r.envelope.payload for r in records if isinstance(r.envelope.payload, event_type)]
+            found += [r.envelope for r in records]
     finally:
         await consumer.close()
     return found
-
-
-async def _actors(log: SqliteEventLog) -> list[str]:
-    consumer = log.consumer([AuditRecorded.TOPIC])
-    actors: list[str] = []
-    try:
-        while records := await consumer.poll(timeout=0):
-            actors += [r.envelope.actor for r in records]
-    finally:
-        await consumer.close()
-    return actors
