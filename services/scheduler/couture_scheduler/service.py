@@ -9,7 +9,10 @@ Scale-out: the ``run`` topic is keyed by dag_id and read in the consumer group `
 each scheduler owns the runs of the DAGs on the partitions the group assigns it. ``dag``,
 ``config`` and ``heartbeat`` are folded whole by every scheduler. Whenever the assignment changes,
 the state is rebuilt: a fresh fold of the metadata topics and of the owned ``run`` partitions from
-offset 0, up to their end offsets, before the next decide. Rebalances are rare and the fold is fast,
+offset 0, up to their end offsets, before the next decide — ``heartbeat`` last, since a heartbeat
+counts only for a try the state already knows running (folded before the runs, every try would be
+judged by its start and a restarted scheduler would fail each try running longer than the zombie
+threshold). Rebalances are rare and the fold is fast,
 and a rebuilt state cannot hold leftovers of a partition another scheduler now decides for. With
 the SQLite log (one process) the only member owns every partition.
 
@@ -48,8 +51,8 @@ ACTOR = "service:scheduler"
 #: The consumer group whose members split the ``run`` partitions (the DAGs) between them.
 GROUP = "scheduler"
 
-_META_TOPICS = (DAG, CONFIG, HEARTBEAT)
-_FOLDED_TOPICS = frozenset({*_META_TOPICS, RUN})
+_META_TOPICS = (DAG, CONFIG)
+_FOLDED_TOPICS = frozenset({*_META_TOPICS, RUN, HEARTBEAT})
 #: How long a replay poll waits for records it knows are there (Kafka fetches are asynchronous).
 _REPLAY_WAIT = 0.2
 
@@ -146,16 +149,18 @@ class SchedulerService:
     async def _fold_and_decide(self) -> None:
         meta = self._log.consumer(list(_META_TOPICS))
         runs = self._log.consumer([RUN], group=self._group, on_revoked=self._give_up)
+        # Heartbeats count only for tries the state knows running: replayed after the runs.
+        pulse = self._log.consumer([HEARTBEAT])
         try:
             while True:
-                await self._rebuild(meta, runs)
+                await self._rebuild(meta, runs, pulse)
                 self._caught_up.set()
-                await self._follow(meta, runs)
+                await self._follow(meta, runs, pulse)
         finally:
-            for consumer in (meta, runs):
+            for consumer in (meta, runs, pulse):
                 await consumer.close()
 
-    async def _rebuild(self, meta: Consumer, runs: Consumer) -> None:
+    async def _rebuild(self, meta: Consumer, runs: Consumer, pulse: Consumer) -> None:
         """A fresh state: everything in the metadata topics and the owned run partitions now."""
         self._rebuilding = True
         while True:
@@ -170,18 +175,20 @@ class SchedulerService:
                 # no fold is needed until the group assigns partitions, which rebuilds again.
                 self._rebuilding = False
                 return
-            for consumer in (meta, runs):
+            for consumer in (meta, runs, pulse):
                 for tp in consumer.assignment:
                     consumer.seek(tp, 0)
-            ends = await self._end_offsets(meta.assignment | owned)
+            ends = await self._end_offsets(meta.assignment | owned | pulse.assignment)
             logger.info("scheduler owns run partitions %s; replaying", sorted(self._owned_partitions))
-            if await self._replay(meta, runs, ends):
+            if await self._replay([meta, runs, pulse], runs, ends):
                 self._rebuilding = False
                 return
 
-    async def _replay(self, meta: Consumer, runs: Consumer, ends: dict[TopicPartition, int]) -> bool:
-        """Fold up to ``ends``; False when the run assignment changed meanwhile."""
-        for consumer in (meta, runs):
+    async def _replay(
+        self, consumers: list[Consumer], runs: Consumer, ends: dict[TopicPartition, int]
+    ) -> bool:
+        """Fold up to ``ends``, one consumer after the other; False when the run assignment changed."""
+        for consumer in consumers:
             while behind := [tp for tp in consumer.assignment if consumer.position(tp) < ends.get(tp, 0)]:
                 records = await consumer.poll(5000, timeout=_REPLAY_WAIT)
                 if self._moved(runs):
@@ -192,9 +199,9 @@ class SchedulerService:
                     break
         return not self._moved(runs)
 
-    async def _follow(self, meta: Consumer, runs: Consumer) -> None:
+    async def _follow(self, meta: Consumer, runs: Consumer, pulse: Consumer) -> None:
         """Fold and decide until the group moves run partitions to or from this scheduler."""
-        consumers = [meta, runs]
+        consumers = [meta, runs, pulse]
         polls = MergedPoller(consumers, wait=self._tick)
         try:
             waiting_for: dict[TopicPartition, int] = {}
