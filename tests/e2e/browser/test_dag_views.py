@@ -37,6 +37,8 @@ def test_rendered_template_gantt_tries_and_zoom_into_a_sub_dag(
         ti = f"/api/couture/dags/MasterDag/dagRuns/{master_run}/taskInstances/SchemaGeneration"
         [child] = client.get(f"{ti}/triggeredDagRuns").json()["dag_runs"]
     assert seen["zoomControls"] == 1
+    assert seen["preview"].startswith("Zoom into DAG ExampleSchemaGeneration")
+    assert child["dag_run_id"] in seen["preview"]
     assert seen["childRun"] == child["dag_run_id"] == seen["childRunSelected"]
     assert seen["childStates"] and set(seen["childStates"].values()) == {"success"}
     sep = "\N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK}"
@@ -55,6 +57,7 @@ def test_rendered_template_gantt_tries_and_zoom_into_a_sub_dag(
         "rendered-template.png",
         "gantt-tries.png",
         "master-graph.png",
+        "zoom-preview.png",
         "zoomed-child.png",
         "zoomed-back.png",
     }

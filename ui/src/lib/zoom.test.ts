@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readTrail, zoomInSearch, zoomOutTarget, ZOOM_PARAM } from "./zoom";
+import { readTrail, stateCounts, zoomInSearch, zoomOutTarget, ZOOM_PARAM } from "./zoom";
 
 const master = { dagId: "MasterDag", runId: "manual__2024-01-01T00:00:00+00:00", taskId: "SchemaGeneration" };
 
@@ -40,5 +40,16 @@ describe("zooming into a sub-DAG", () => {
     params.append(ZOOM_PARAM, JSON.stringify(["MasterDag", master.runId, "SchemaGeneration"]));
 
     expect(readTrail(params)).toEqual([master]);
+  });
+});
+
+describe("the zoom preview's task counts", () => {
+  it("counts each state, most common first, tasks without a state as none", () => {
+    expect(stateCounts(["success", null, "running", "success", null, "success"])).toEqual([
+      ["success", 3],
+      ["none", 2],
+      ["running", 1],
+    ]);
+    expect(stateCounts([])).toEqual([]);
   });
 });

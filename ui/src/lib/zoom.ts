@@ -52,3 +52,10 @@ export function zoomOutTarget(trail: Crumb[], index: number): { dagId: string; s
   params.set("task", crumb.taskId);
   return { dagId: crumb.dagId, search: params };
 }
+
+/** How many task instances are in each state, most common first ("none" for no state yet). */
+export function stateCounts(states: (string | null)[]): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const state of states) counts.set(state ?? "none", (counts.get(state ?? "none") ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}

@@ -46,7 +46,14 @@ await withPage(async (page, result) => {
   await page.locator('.task-node[data-task-id="SchemaGeneration"][data-state="success"]').waitFor();
   result.zoomControls = await page.getByRole("button", { name: /^Zoom into DAG / }).count();
   await shot(page, "master-graph");
-  await page.getByRole("button", { name: "Zoom into DAG ExampleSchemaGeneration" }).click();
+  // Hovering the control previews where it leads: the triggered run and its tasks' states.
+  const zoomButton = page.getByRole("button", { name: "Zoom into DAG ExampleSchemaGeneration" });
+  await zoomButton.hover();
+  const preview = page.getByTestId("zoom-preview");
+  await preview.locator(".mono").waitFor();
+  result.preview = await preview.innerText();
+  await shot(page, "zoom-preview");
+  await zoomButton.click();
   await page.waitForURL(/\/dags\/ExampleSchemaGeneration\/graph\?/);
   result.childRun = new URL(page.url()).searchParams.get("run");
   await page.locator(".task-node").first().waitFor();

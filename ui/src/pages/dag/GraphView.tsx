@@ -1,6 +1,6 @@
 import { Background, Controls, Handle, MarkerType, Position, ReactFlow, type Edge, type Node, type NodeProps } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { useMemo } from "react";
+import { useMemo, useState } from "react";
 import type { DagRun, Task, TaskInstance } from "../../api/types";
 import { layoutDag, NODE_HEIGHT, NODE_WIDTH } from "../../lib/graphLayout";
 import { stateColour } from "../../lib/states";
@@ -9,14 +9,15 @@ import { useSession } from "../../session";
 import { ErrorText } from "../../components/common";
 import type { Selection } from "./DagPage";
 import { Legend } from "./GridView";
-import { useZoom } from "./zoom";
+import { useZoom, ZoomPreview } from "./zoom";
 
 interface TaskNodeData extends Record<string, unknown> {
   task: Task;
   ti: TaskInstance | undefined;
   selected: boolean;
-  /** A DagOperator's "zoom into DAG" control. */
+  /** A DagOperator's "zoom into DAG" control, and its preview while the pointer is on it. */
   onZoom: (() => void) | null;
+  onZoomHover: (hovering: boolean) => void;
 }
 
 function TaskNode({ data }: NodeProps<Node<TaskNodeData>>) {
@@ -42,6 +43,8 @@ function TaskNode({ data }: NodeProps<Node<TaskNodeData>>) {
               event.stopPropagation();
               data.onZoom?.();
             }}
+            onMouseEnter={() => data.onZoomHover(true)}
+            onMouseLeave={() => data.onZoomHover(false)}
           >
             ⤢
           </button>
@@ -69,6 +72,7 @@ interface Props {
 export function GraphView({ tasks, runs, tis, selection }: Props) {
   const { theme } = useSession();
   const zoom = useZoom();
+  const [previewed, setPreviewed] = useState<Task | null>(null);
   const layout = useMemo(() => layoutDag(tasks), [tasks]);
   const byTask = new Map(tis.filter((t) => t.dag_run_id === selection.runId).map((t) => [t.task_id, t]));
   const taskById = new Map(tasks.map((t) => [t.task_id, t]));
@@ -81,6 +85,7 @@ export function GraphView({ tasks, runs, tis, selection }: Props) {
       ti: byTask.get(p.id),
       selected: p.id === selection.taskId,
       onZoom: taskById.get(p.id)?.couture_run_dag_id ? () => void zoom.into(taskById.get(p.id) as Task, selection.runId) : null,
+      onZoomHover: (hovering) => setPreviewed(hovering ? (taskById.get(p.id) ?? null) : null),
     },
     draggable: false,
   }));
@@ -106,6 +111,7 @@ export function GraphView({ tasks, runs, tis, selection }: Props) {
         </label>
       </div>
       <ErrorText error={zoom.error} />
+      {previewed && <ZoomPreview runId={selection.runId} task={previewed} />}
       <div className="flow">
         <ReactFlow
           nodes={nodes}

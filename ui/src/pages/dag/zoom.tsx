@@ -1,9 +1,12 @@
 /** Zoom from a master DAG's DagOperator task into the DAG it triggers, and the breadcrumb back. */
 import { Fragment, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
-import { getTriggeredDagRuns } from "../../api/dags";
-import type { Task } from "../../api/types";
-import { readTrail, zoomInSearch, zoomOutTarget } from "../../lib/zoom";
+import { api } from "../../api/client";
+import { getTriggeredDagRuns, paths } from "../../api/dags";
+import type { DagRun, Task, TaskInstanceCollection } from "../../api/types";
+import { ErrorText, StateBadge } from "../../components/common";
+import { LIVE_INTERVAL_MS, usePoll } from "../../lib/usePoll";
+import { readTrail, stateCounts, zoomInSearch, zoomOutTarget } from "../../lib/zoom";
 import "./dagViews.css";
 
 export interface Zoom {
@@ -62,5 +65,50 @@ export function ZoomTrail({ dagId }: { dagId: string }) {
       <span className="current">{dagId}</span>
       {!params.get("run") && <span className="muted">(this master run triggered no run of it)</span>}
     </nav>
+  );
+}
+
+interface Preview {
+  run: DagRun | undefined;
+  counts: [string, number][];
+}
+
+async function loadPreview(dagId: string, runId: string | null, task: Task): Promise<Preview> {
+  if (!runId) return { run: undefined, counts: [] };
+  const [run] = await getTriggeredDagRuns(dagId, runId, task.task_id);
+  if (!run) return { run, counts: [] };
+  const tis = await api.get<TaskInstanceCollection>(paths.taskInstances(run.dag_id, run.dag_run_id, { limit: 100 }));
+  return { run, counts: stateCounts(tis.task_instances.map((t) => t.state)) };
+}
+
+/** Shown while the pointer is on a "zoom into DAG" control: the run it leads to, and its tasks' states. */
+export function ZoomPreview({ runId, task }: { runId: string | null; task: Task }) {
+  const { dagId = "" } = useParams();
+  // Live while the child run is still going, like the graph it previews.
+  const preview = usePoll(() => loadPreview(dagId, runId, task), [dagId, runId, task.task_id], (latest) =>
+    latest.run && (latest.run.state === "queued" || latest.run.state === "running") ? LIVE_INTERVAL_MS : 0,
+  );
+  return (
+    <div className="zoom-preview" role="tooltip" data-testid="zoom-preview">
+      <h3>Zoom into DAG {task.couture_run_dag_id}</h3>
+      <ErrorText error={preview.error} />
+      {!preview.data && !preview.error && <div className="muted">Loading…</div>}
+      {preview.data && !preview.data.run && <div className="muted">This run of {dagId} triggered no run of it.</div>}
+      {preview.data?.run && (
+        <>
+          <div>
+            <span className="mono">{preview.data.run.dag_run_id}</span> <StateBadge state={preview.data.run.state} />
+          </div>
+          <div className="counts">
+            <span className="muted">Tasks:</span>
+            {preview.data.counts.map(([state, count]) => (
+              <span key={state}>
+                <StateBadge state={state === "none" ? null : state} /> {count}
+              </span>
+            ))}
+          </div>
+        </>
+      )}
+    </div>
   );
 }
