@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
+from couture_auth.domain.users import UserDirectory, apply
 from couture_common.config_view import ConfigView
 from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.port import EventLog, Record
 from couture_common.events import Event, envelope
 from couture_common.settings import Settings
-from couture_common.topics import CONFIG
+from couture_common.topics import AUTH, CONFIG
 
 ACTOR = "cli"
 
@@ -51,6 +52,18 @@ async def load_config(settings: Settings) -> ConfigView:
     async with opened_log(settings) as log:
         await fold(log, [CONFIG], apply)
     return view
+
+
+async def auth_directory(log: EventLog) -> UserDirectory:
+    """Users, custom roles and the stored LDAP configuration, as of everything in the ``auth`` topic."""
+    directory = UserDirectory()
+
+    def collect(record: Record) -> None:
+        nonlocal directory
+        directory = apply(directory, record.envelope.payload)
+
+    await fold(log, [AUTH], collect)
+    return directory
 
 
 async def append(settings: Settings, events: Sequence[Event]) -> None:

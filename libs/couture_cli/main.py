@@ -14,6 +14,7 @@ from couture_cli.commands import (
     connections,
     dags,
     fernet,
+    ldap,
     projections,
     services,
     standalone,
@@ -26,7 +27,19 @@ from couture_cli.errors import CliError
 from couture_common.eventlog.port import EventLogError
 from couture_common.settings import Settings
 
-GROUPS = (standalone, services, streams, dags, tasks, variables, connections, users, projections, fernet)
+GROUPS = (
+    standalone,
+    services,
+    streams,
+    dags,
+    tasks,
+    variables,
+    connections,
+    users,
+    ldap,
+    projections,
+    fernet,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,10 +38,10 @@ def home(tmp_path: Path, signing_key_pem: bytes) -> Path:
 
 
 @asynccontextmanager
-async def gateway(home: Path, name: str) -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(home: Path, name: str, **options: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway of its own (own log connection, read models, auth service) on the shared log file,
-    as a second process or a restarted one would have."""
-    settings = Settings(home=home, fernet_key=FERNET_KEY, admin_password="couture@123")
+    as a second process or a restarted one would have; ``options`` are more of its settings."""
+    settings = Settings(home=home, fernet_key=FERNET_KEY, admin_password="couture@123", **options)
     log = SqliteEventLog(home / "data" / "events.db", sync="normal")
     await log.start()
     engine = await open_readmodels(f"sqlite+aiosqlite:///{home / 'data' / f'readmodels-{name}.db'}")

@@ -40,10 +40,13 @@ def home(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def couture(home: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def couture(
+    home: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(COUTURE), *args],
         env={**os.environ, "COUTURE_HOME": str(home), **(env or {})},
+        input=input,
         capture_output=True,
         text=True,
         timeout=120,

@@ -6,15 +6,12 @@ import argparse
 import getpass
 import re
 
-from couture_auth.domain.users import UserDirectory, apply
 from couture_auth.passwords import hash_password
 from couture_cli.errors import CliError
-from couture_cli.logview import fold, opened_log
+from couture_cli.logview import auth_directory, opened_log
 from couture_cli.output import print_table
-from couture_common.eventlog.port import EventLog, Record
 from couture_common.events import UserCreated, envelope
 from couture_common.settings import Settings
-from couture_common.topics import AUTH
 
 #: The roles the user's manual ships with.
 ROLES = ("Admin", "Op", "User", "Viewer", "Public", "Developer")
@@ -45,7 +42,7 @@ async def create_user(args: argparse.Namespace, settings: Settings) -> int:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise CliError(f"--password: at least {MIN_PASSWORD_LENGTH} characters")
     async with opened_log(settings) as log:
-        directory = await _directory(log)
+        directory = await auth_directory(log)
         if directory.get(args.username) is not None:
             raise CliError(f"user {args.username!r} already exists")
         event = UserCreated(
@@ -63,24 +60,13 @@ async def create_user(args: argparse.Namespace, settings: Settings) -> int:
 
 async def list_users(args: argparse.Namespace, settings: Settings) -> int:
     async with opened_log(settings) as log:
-        directory = await _directory(log)
+        directory = await auth_directory(log)
     rows = [
         (u.username, ", ".join(u.roles), u.email, u.first_name, u.last_name, "yes" if u.active else "no")
         for u in (directory.users[name] for name in sorted(directory.users))
     ]
     print_table(("username", "roles", "email", "first_name", "last_name", "active"), rows)
     return 0
-
-
-async def _directory(log: EventLog) -> UserDirectory:
-    directory = UserDirectory()
-
-    def collect(record: Record) -> None:
-        nonlocal directory
-        directory = apply(directory, record.envelope.payload)
-
-    await fold(log, [AUTH], collect)
-    return directory
 
 
 def _prompt_password() -> str:

@@ -9,9 +9,12 @@ import pytest
 from couture_auth.domain.ldap import (
     LdapSettings,
     LdapSettingsError,
+    config_event,
     ldap_settings_from_options,
     login_name,
     mapped_roles,
+    settings_from_event,
+    unknown_roles,
     user_filter,
 )
 from couture_common.settings import Settings
@@ -118,3 +121,25 @@ def test_groups_map_to_roles_case_insensitively_each_role_once() -> None:
     settings = LdapSettings(roles_mapping={"cn=ops,dc=ex": ("Op",), "cn=all,dc=ex": ("Viewer", "Op")})
     assert mapped_roles(settings, ["CN=Ops,DC=ex", "cn=all,dc=ex"]) == ("Op", "Viewer")
     assert mapped_roles(settings, ["cn=other,dc=ex"]) == ()
+
+
+def test_a_saved_configuration_reads_back_as_the_same_settings() -> None:
+    settings = LdapSettings(
+        auth_type="AUTH_LDAP",
+        server="ldaps://ldap.example.com",
+        search="ou=people,dc=ex",
+        roles_mapping={"cn=ops,dc=ex": ("Op",)},
+    )
+    event = config_event(settings, "fernet-token")
+    assert settings_from_event(event) == settings
+    assert event.encrypted_bind_password == "fernet-token"
+
+
+def test_roles_the_mapping_or_registration_names_must_exist() -> None:
+    settings = LdapSettings(
+        roles_mapping={"cn=a": ("Op", "Ghost")}, user_registration=True, user_registration_role="Nobody"
+    )
+    assert unknown_roles(settings, lambda name: name == "Op") == ["Ghost", "Nobody"]
+    assert unknown_roles(dataclasses.replace(settings, user_registration=False), lambda n: n == "Op") == [
+        "Ghost"
+    ]

@@ -8,7 +8,7 @@ winning once set.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -101,6 +101,21 @@ def validated(settings: LdapSettings) -> LdapSettings:
 
 def settings_from_event(event: LdapConfigSet) -> LdapSettings:
     return LdapSettings(**{f.name: getattr(event, f.name) for f in fields(LdapSettings)})
+
+
+def config_event(settings: LdapSettings, encrypted_bind_password: str | None) -> LdapConfigSet:
+    """The event that makes ``settings`` the configuration in force (Admin page or ``couture ldap``)."""
+    values = {f.name: getattr(settings, f.name) for f in fields(LdapSettings) if f.name != "roles_mapping"}
+    mapping = {dn: tuple(roles) for dn, roles in settings.roles_mapping.items()}
+    return LdapConfigSet(**values, roles_mapping=mapping, encrypted_bind_password=encrypted_bind_password)
+
+
+def unknown_roles(settings: LdapSettings, is_role: Callable[[str], bool]) -> list[str]:
+    """Roles the group mapping or user registration names that ``is_role`` does not know."""
+    named = [role for roles in settings.roles_mapping.values() for role in roles]
+    if settings.user_registration:
+        named.append(settings.user_registration_role)
+    return sorted({role for role in named if not is_role(role)})
 
 
 def login_name(settings: LdapSettings, username: str) -> str:

@@ -10,13 +10,12 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException, Response, status
 
-from couture_auth.domain.ldap import LdapSettings, LdapSettingsError, validated
+from couture_auth.domain.ldap import LdapSettings, LdapSettingsError, config_event, unknown_roles, validated
 from couture_auth.domain.permissions import ALL_DAGS, BUILTIN_ROLES, DAG_EDIT, DAG_READ, Role
 from couture_auth.domain.users import User, UserDirectory
 from couture_auth.passwords import hash_password
 from couture_common.events import (
     Event,
-    LdapConfigSet,
     RoleDeleted,
     RoleSet,
     UserCreated,
@@ -243,13 +242,11 @@ async def put_ldap_config(
     fields = body.model_dump(exclude={"bind_password"})
     roles_mapping = {dn.lower(): tuple(roles) for dn, roles in body.roles_mapping.items()}
     try:
-        validated(LdapSettings(**{**fields, "roles_mapping": roles_mapping}))
+        ldap = validated(LdapSettings(**{**fields, "roles_mapping": roles_mapping}))
     except LdapSettingsError as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
     directory = await auth.directory()
-    unknown = sorted({r for roles in roles_mapping.values() for r in roles if directory.role(r) is None})
-    if body.user_registration and directory.role(body.user_registration_role) is None:
-        unknown.append(body.user_registration_role)
+    unknown = unknown_roles(ldap, lambda name: directory.role(name) is not None)
     if unknown:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"roles: no role named {', '.join(unknown)}")
     if body.bind_password is not None:
@@ -257,7 +254,5 @@ async def put_ldap_config(
     else:
         stored = directory.ldap_config
         encrypted = stored.encrypted_bind_password if stored is not None else None
-    await writer.append(
-        LdapConfigSet(**{**fields, "roles_mapping": roles_mapping}, encrypted_bind_password=encrypted)
-    )
+    await writer.append(config_event(ldap, encrypted))
     return await _ldap_response(auth)
