@@ -1,9 +1,11 @@
-"""Faults on a real Kafka deployment: every service killed with SIGKILL mid-flight, the broker
-restarted, and still every run succeeds, no try's result is applied twice, no XCom is lost and the
-read models equal a fresh rebuild from the log.
+"""Faults on a real Kafka deployment: during 50 concurrent runs every service is killed with
+SIGKILL mid-flight (an executor while it runs a try) and the broker restarted, and still every run
+succeeds, no try's result is applied twice, no XCom or audit entry is lost and the read models
+equal a fresh rebuild from the log.
 
 Needs ``deploy/local/services up`` (Kafka and PostgreSQL); fails in CI without them, skips
 elsewhere. The moments of the faults are drawn from a fixed seed, so a failure can be replayed.
+Restarting the broker disturbs other Kafka tests running at the same time on the same machine.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import asyncio
 import dataclasses
 import functools
 import random
+import socket
 import subprocess
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +33,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import TaskInstanceFinished, TaskInstanceQueued, TaskInstanceStarted, XComPushed
-from couture_common.topics import RUN, TOPICS
+from couture_common.topics import HEARTBEAT, RUN, TOPICS
+from couture_gateway.api.audit_trail import REQUEST_ID_HEADER
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import rebuild
+from couture_gateway.readmodels.security_tables import audit_log
 from couture_gateway.readmodels.tables import PROJECTED_TABLES, task_instance, task_instance_try, xcom
 from tests.e2e.test_distributed_kafka import wait_for_partitions
 from tests.integration.test_readmodels_postgres import _asyncpg_dsn
@@ -42,11 +48,13 @@ pytestmark = pytest.mark.timeout(150)
 
 SERVICES_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "services"
 SEED = 20261124
-DAG_IDS = [f"faulty_{n}" for n in range(4)]
+ZOMBIE_THRESHOLD_S = 5
+DAG_IDS = [f"faulty_{n}" for n in range(5)]
 RUNS_PER_DAG = 10
 TASK_IDS = ("warm_up", "compute", "cool_down")
 
-#: Short tasks; retries so that a try lost with its executor is retried.
+#: Every run of every DAG at once; tasks long enough to be running when their executor is killed,
+#: and retries so that a try lost with its executor is retried.
 DAG_SOURCE = """
 from datetime import datetime, timedelta
 
@@ -65,12 +73,12 @@ with DAG(
     start_date=datetime(2024, 1, 1),
     schedule=None,
     is_paused_upon_creation=False,
-    max_active_runs=1,
+    max_active_runs={runs},
     default_args={{"retries": 2, "retry_delay": timedelta(seconds=1)}},
 ):
-    warm_up = BashOperator(task_id="warm_up", bash_command="sleep 0.3")
+    warm_up = BashOperator(task_id="warm_up", bash_command="sleep 2")
     work = PythonOperator(task_id="compute", python_callable=compute)
-    cool_down = BashOperator(task_id="cool_down", bash_command="sleep 0.2")
+    cool_down = BashOperator(task_id="cool_down", bash_command="sleep 1")
     warm_up >> work >> cool_down
 """
 
@@ -110,7 +118,10 @@ def restart_broker() -> None:
     subprocess.run([str(SERVICES_SCRIPT), "restart-kafka"], check=True, stdout=subprocess.DEVNULL, timeout=90)
 
 
-def trigger_all(deployment: Deployment, gateway: ServiceProcess) -> dict[tuple[str, str], str]:
+def trigger_all(
+    deployment: Deployment, gateway: ServiceProcess, audited: list[str]
+) -> dict[tuple[str, str], str]:
+    """Triggers every run; ``audited`` gets the request id of each (an audited write)."""
     runs: dict[tuple[str, str], str] = {}
     with deployment.client(gateway) as client:
         for n in range(RUNS_PER_DAG):
@@ -118,13 +129,22 @@ def trigger_all(deployment: Deployment, gateway: ServiceProcess) -> dict[tuple[s
                 answer = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"conf": {"n": n}})
                 answer.raise_for_status()
                 runs[(dag_id, answer.json()["dag_run_id"])] = "queued"
+                audited.append(answer.headers[REQUEST_ID_HEADER])
     return runs
 
 
-def poll_states(deployment: Deployment, gateway: ServiceProcess, runs: dict[tuple[str, str], str]) -> None:
-    """Updates ``runs`` with what the gateway says; a gateway that is down answers nothing."""
+def poll_states(
+    deployment: Deployment, gateway: ServiceProcess, runs: dict[tuple[str, str], str], audited: list[str]
+) -> None:
+    """Updates ``runs`` with what the gateway says, and writes a variable (an audited write whose
+    request id goes to ``audited`` when it succeeded); a gateway that is down answers nothing."""
     try:
         with deployment.client(gateway) as client:
+            written = client.post(
+                "/api/v2/variables", json={"key": f"during_faults_{len(audited)}", "value": "x"}, timeout=5
+            )
+            if written.status_code == 201:
+                audited.append(written.headers[REQUEST_ID_HEADER])
             for dag_id, run_id in [key for key, state in runs.items() if state not in ("success", "failed")]:
                 answer = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}", timeout=5)
                 if answer.status_code == 200:
@@ -134,50 +154,71 @@ def poll_states(deployment: Deployment, gateway: ServiceProcess, runs: dict[tupl
 
 
 _TI_EVENTS = (TaskInstanceFinished, TaskInstanceQueued, TaskInstanceStarted, XComPushed)
+TiKey = tuple[str, str, str]
+TryKey = tuple[str, str, str, int]
 
 
 @dataclass(frozen=True)
 class RunHistory:
     """What the run topic says about each task instance, keyed by (dag_id, run_id, task_id)."""
 
-    first_outcomes: dict[tuple[str, str, str], dict[int, str]]
-    queued_tries: dict[tuple[str, str, str], set[int]]
-    xcoms: dict[tuple[str, str, str], dict[int, dict[str, str]]]
+    first_outcomes: dict[TiKey, dict[int, str]]
+    queued_tries: dict[TiKey, set[int]]
+    xcoms: dict[TiKey, dict[int, dict[str, str]]]
     duplicate_results: int
     #: Starts of a try after its first: a try handed over by a lost executor and started again.
     repeated_starts: int
+    #: Tries started and not finished (yet), with the executor that started them.
+    running: dict[TryKey, str]
+    #: A try's first result: when it was decided, and its error.
+    first_results: dict[TryKey, tuple[datetime, str | None]]
+    #: The latest heartbeat of each try.
+    last_heartbeats: dict[TryKey, datetime]
+
+
+async def _read_to_end(log: KafkaEventLog, topic: str) -> list[Any]:
+    consumer = log.consumer([topic])
+    ends = await log.end_offsets(topic)
+    payloads: list[Any] = []
+    while any(consumer.position(tp) < ends[tp.partition] for tp in consumer.assignment):
+        payloads += [(r.envelope, r.envelope.payload) for r in await consumer.poll(5000, timeout=1)]
+    await consumer.close()
+    return payloads
 
 
 async def read_run_topic(bootstrap: str, namespace: str) -> RunHistory:
-    first: dict[tuple[str, str, str], dict[int, str]] = defaultdict(dict)
-    queued: dict[tuple[str, str, str], set[int]] = defaultdict(set)
-    xcoms: dict[tuple[str, str, str], dict[int, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
+    first: dict[TiKey, dict[int, str]] = defaultdict(dict)
+    queued: dict[TiKey, set[int]] = defaultdict(set)
+    xcoms: dict[TiKey, dict[int, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     duplicates = 0
-    started: set[tuple[str, str, str, int]] = set()
+    started: dict[TryKey, str] = {}
     repeated_starts = 0
+    results: dict[TryKey, tuple[datetime, str | None]] = {}
+    heartbeats: dict[TryKey, datetime] = {}
     async with KafkaEventLog(bootstrap, namespace=namespace) as log:
-        consumer = log.consumer([RUN])
-        ends = await log.end_offsets(RUN)
-        while any(consumer.position(tp) < ends[tp.partition] for tp in consumer.assignment):
-            for record in await consumer.poll(5000, timeout=1):
-                event = record.envelope.payload
-                if isinstance(
-                    event, TaskInstanceFinished | TaskInstanceQueued | TaskInstanceStarted | XComPushed
-                ):
-                    key = (event.dag_id, event.run_id, event.task_id)
-                if isinstance(event, TaskInstanceStarted):
-                    repeated_starts += (*key, event.try_number) in started
-                    started.add((*key, event.try_number))
-                elif isinstance(event, TaskInstanceQueued):
-                    queued[key].add(event.try_number)
-                elif isinstance(event, TaskInstanceFinished):
-                    if event.try_number in first[key]:
-                        duplicates += 1
-                    else:
-                        first[key][event.try_number] = event.state
-                elif isinstance(event, XComPushed):
-                    xcoms[key][event.try_number][event.key] = event.value
-    return RunHistory(first, queued, xcoms, duplicates, repeated_starts)
+        for envelope_, event in await _read_to_end(log, RUN):
+            if isinstance(
+                event, TaskInstanceFinished | TaskInstanceQueued | TaskInstanceStarted | XComPushed
+            ):
+                key = (event.dag_id, event.run_id, event.task_id)
+            if isinstance(event, TaskInstanceStarted):
+                repeated_starts += (*key, event.try_number) in started
+                started[(*key, event.try_number)] = event.executor_id
+            elif isinstance(event, TaskInstanceQueued):
+                queued[key].add(event.try_number)
+            elif isinstance(event, TaskInstanceFinished):
+                if event.try_number in first[key]:
+                    duplicates += 1
+                else:
+                    first[key][event.try_number] = event.state
+                    results[(*key, event.try_number)] = (envelope_.time, event.error)
+            elif isinstance(event, XComPushed):
+                xcoms[key][event.try_number][event.key] = event.value
+        for _, beat in await _read_to_end(log, HEARTBEAT):
+            try_key = (beat.dag_id, beat.run_id, beat.task_id, beat.try_number)
+            heartbeats[try_key] = max(beat.at, heartbeats.get(try_key, beat.at))
+    running = {key: executor for key, executor in started.items() if key not in results}
+    return RunHistory(first, queued, xcoms, duplicates, repeated_starts, running, results, heartbeats)
 
 
 Tables = dict[str, list[dict[str, Any]]]
@@ -222,6 +263,10 @@ class Outcome:
     rebuild_url: str
     event_log: tuple[str, str]
     logs: str
+    #: Request ids of the audited writes that succeeded (triggers, variables set during faults).
+    audited: list[str]
+    #: The try that was running on the executor when it was killed.
+    killed_try: TryKey
 
 
 def triggered_and_faulted(root: Path, kafka_bootstrap: str, namespace: str, readmodels_url: str) -> Outcome:
@@ -229,13 +274,29 @@ def triggered_and_faulted(root: Path, kafka_bootstrap: str, namespace: str, read
         root,
         {
             "COUTURE_EVENT_LOG": f"kafka://{kafka_bootstrap}?namespace={namespace}",
-            "COUTURE_ZOMBIE_THRESHOLD": "5",
+            "COUTURE_ZOMBIE_THRESHOLD": str(ZOMBIE_THRESHOLD_S),
         },
     )
     try:
         return _triggered_and_faulted(deployment, kafka_bootstrap, namespace, readmodels_url)
     finally:
         deployment.close()
+
+
+def kill_an_executor_mid_try(cluster: Cluster, kafka_bootstrap: str, namespace: str) -> TryKey:
+    """Kill -9 (and restart) an executor while a try it started has not finished; that try."""
+    roles = {f"{socket.gethostname()}-{cluster[r].process.pid}": r for r in ("executor-1", "executor-2")}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        running = asyncio.run(read_run_topic(kafka_bootstrap, namespace)).running
+        ours = [key for key, executor in running.items() if executor in roles]
+        if ours:
+            # The latest started has the longest left to run.
+            chosen = ours[-1]
+            cluster.kill_and_restart(roles[running[chosen]])
+            return chosen
+        time.sleep(0.2)
+    raise AssertionError("no try was running on an executor to kill")
 
 
 def _triggered_and_faulted(
@@ -245,7 +306,7 @@ def _triggered_and_faulted(
     dags = deployment.shared_home / "dags"
     dags.mkdir(parents=True)
     for dag_id in DAG_IDS:
-        (dags / f"{dag_id}.py").write_text(DAG_SOURCE.format(dag_id=dag_id))
+        (dags / f"{dag_id}.py").write_text(DAG_SOURCE.format(dag_id=dag_id, runs=RUNS_PER_DAG))
     cluster = Cluster(deployment)
     home = deployment.shared_home
     registry = cluster.start("registry", "registry", home, port=free_port())
@@ -266,42 +327,56 @@ def _triggered_and_faulted(
     assert sorted(owned[0] + owned[1]) == list(range(partitions))
     deployment.wait_for_dags(gateway, set(DAG_IDS), timeout=40)
 
-    runs = trigger_all(deployment, gateway)
+    audited: list[str] = []
+    runs = trigger_all(deployment, gateway, audited)
+    killed: list[TryKey] = []
     kills: list[tuple[str, Callable[[], None]]] = [
         (role, functools.partial(cluster.kill_and_restart, role))
-        for role in ("executor-1", "scheduler-1", "gateway", "registry")
+        for role in ("scheduler-1", "gateway", "registry")
     ]
+    kills.append(
+        ("executor", lambda: killed.append(kill_an_executor_mid_try(cluster, kafka_bootstrap, namespace)))
+    )
     chance = random.Random(SEED)
     chance.shuffle(kills)
     # The broker goes last: its restart takes seconds, and the kills must land while tasks run.
     faults = [*kills, ("broker", restart_broker)]
     moments = sorted(chance.uniform(0.5, 6.0) for _ in faults)
-    faults_began = time.monotonic()
-    for moment, (_, inflict) in zip(moments, faults, strict=True):
+    faults_began, began_at = time.monotonic(), datetime.now(UTC)
+    landed: list[str] = []
+    for moment, (what, inflict) in zip(moments, faults, strict=True):
         time.sleep(max(0.0, faults_began + moment - time.monotonic()))
+        at = time.monotonic() - faults_began
         inflict()
+        landed.append(f"{what} at {at:.1f} s (back at {time.monotonic() - faults_began:.1f} s)")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and any(s not in ("success", "failed") for s in runs.values()):
-        poll_states(deployment, cluster["gateway"], runs)
+        poll_states(deployment, cluster["gateway"], runs, audited)
         time.sleep(0.5)
     logs = "\n".join(f"--- {p.name}\n{p.output()}" for p in cluster.processes.values())
-    print(
-        f"{len(runs)} runs ended {time.monotonic() - started:.1f} s after the start; "
-        f"faults in order: {[what for what, _ in faults]} at {[round(m, 1) for m in moments]} s"
-    )
+    print(f"{len(runs)} runs ended {time.monotonic() - started:.1f} s after the start; faults: {landed}")
     for role in ("executor-1", "executor-2", "scheduler-1", "scheduler-2", "registry"):
         cluster[role].terminate()
     history = asyncio.run(read_run_topic(kafka_bootstrap, namespace))
     # The runs' ends came through the gateway's projector; what follows them (the last task
-    # instances' try records) is applied within its next poll.
+    # instances' try records, the last audit entries) is applied within its next poll.
     time.sleep(2)
     cluster["gateway"].terminate()
     retried = sum(len(by_try) > 1 for by_try in history.first_outcomes.values())
     print(
         f"{retried} task instances retried; {history.repeated_starts} tries started again; "
-        f"{history.duplicate_results} duplicate results in the log"
+        f"{history.duplicate_results} duplicate results in the log; "
+        f"{len(audited)} audited writes; killed mid-try: {killed}"
     )
-    return Outcome(runs, history, readmodels_url, "", (kafka_bootstrap, namespace), logs)
+    for key, (decided, error) in sorted(history.first_results.items()):
+        if error and error.startswith("Detected zombie"):
+            beat = history.last_heartbeats.get(key)
+            silent = (decided - beat).total_seconds() if beat else None
+            print(
+                f"zombie {key}: decided at {(decided - began_at).total_seconds():.1f} s, "
+                f"{silent} s after its last heartbeat"
+            )
+    return Outcome(runs, history, readmodels_url, "", (kafka_bootstrap, namespace), logs, audited, killed[0])
 
 
 async def _create_databases(server: sa.URL, names: list[str]) -> None:
@@ -421,3 +496,18 @@ def rebuilt_differences(outcome: Outcome) -> Differences:
 
 def test_the_read_models_equal_a_rebuild_from_offset_0(rebuilt_differences: Differences) -> None:
     assert rebuilt_differences == {}
+
+
+async def test_every_audited_write_is_in_the_audit_trail(outcome: Outcome) -> None:
+    trail = {r["request_id"] for r in await rows(outcome.readmodels_url, audit_log)}
+
+    assert len(outcome.audited) > len(outcome.runs), "no variable was written while the faults landed"
+    assert sorted(set(outcome.audited) - trail) == []
+
+
+def test_the_try_running_on_the_killed_executor_was_found_a_zombie_and_retried(outcome: Outcome) -> None:
+    dag_id, run_id, task_id, try_number = outcome.killed_try
+    _, error = outcome.history.first_results[outcome.killed_try]
+
+    assert error is not None and error.startswith("Detected zombie"), error
+    assert outcome.history.first_outcomes[(dag_id, run_id, task_id)][try_number] == "up_for_retry"
