@@ -32,9 +32,9 @@ class CompiledStatement:
         self._binds = _processors(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
         )
-        is_select = isinstance(stmt, sa.Select)
-        self._columns = tuple(stmt.selected_columns.keys()) if is_select else ()
-        self._types = tuple(c.type.dialect_impl(dialect) for c in stmt.selected_columns) if is_select else ()
+        selected = list(stmt.selected_columns) if isinstance(stmt, sa.Select) else []
+        self._columns = tuple(column.name for column in selected)
+        self._types = tuple(column.type.dialect_impl(dialect) for column in selected)
         # Result processors may depend on the type the database reports: known at the first result.
         self._results: tuple[tuple[int, Processor], ...] | None = None
 

@@ -15,8 +15,9 @@ The ``audit`` topic is read along with ``dag`` and ``config``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -27,6 +28,7 @@ from couture_gateway.readmodels import fold, store
 from couture_gateway.readmodels.changes import ChangeListener, notify, summarise
 from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
+from couture_gateway.readmodels.rowset import RowSet
 from couture_gateway.readmodels.tables import projection_offsets
 
 logger = logging.getLogger(__name__)
@@ -45,12 +47,20 @@ def position_after(records: Iterable[Record]) -> dict[TopicPartition, int]:
     return position
 
 
-async def apply_records(conn: AsyncConnection, records: Sequence[Record]) -> None:
-    """Fold ``records``, in order, into the tables within the caller's transaction (offsets aside)."""
-    rows = await store.load(conn, {scope for record in records for scope in fold.scopes_for(record)})
+async def apply_records(
+    conn: AsyncConnection, records: Sequence[Record], *, carried: RowSet | None = None
+) -> RowSet:
+    """Fold ``records``, in order, into the tables within the caller's transaction (offsets aside).
+
+    Returns the rows read and written; ``carried``, such a set from the previous batch, saves
+    reading its scopes again (see ``store.load``).
+    """
+    scopes = {scope for record in records for scope in fold.scopes_for(record)}
+    rows = await store.load(conn, scopes, carried=carried)
     for record in records:
         fold.apply(rows, record)
     await store.write(conn, rows)
+    return rows
 
 
 async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
@@ -71,9 +81,17 @@ class Projector:
     """
 
     def __init__(
-        self, engine: AsyncEngine, log: EventLog, *, batch_size: int = 2000, idle_wait: float = 0.05
+        self,
+        engine: AsyncEngine,
+        log: EventLog,
+        *,
+        batch_size: int = 2000,
+        idle_wait: float = 0.05,
+        connection: AsyncConnection | None = None,
     ) -> None:
         self._engine = engine
+        # Batches run on this connection when given (a rebuild's, tuned for it), else on the pool's.
+        self._connection = connection
         self._log = log
         self._batch_size = batch_size
         self._idle_wait = idle_wait
@@ -82,6 +100,9 @@ class Projector:
         self._meta: Consumer | None = None
         self._runs: Consumer | None = None
         self._listeners: list[ChangeListener] = []
+        # The rows the last committed batch read and wrote, as committed: the next batch takes the
+        # scopes it shares from here, once it has checked that no other projector committed since.
+        self._carried: RowSet | None = None
 
     def add_listener(self, listener: ChangeListener) -> None:
         """Call ``listener`` with what each committed batch changed; it must return at once."""
@@ -182,9 +203,11 @@ class Projector:
         if not records:
             return 0
         position = position_after(records)
+        carried, self._carried = self._carried, None
         try:
-            async with self._engine.begin() as conn:
-                await apply_records(conn, records)
+            async with self._transaction() as conn:
+                await self._check_offsets(conn)
+                rows = await apply_records(conn, records, carried=carried)
                 await self._save_offsets(conn, position)
         except ConcurrentProjectionError:
             logger.warning("another projector applied these events first; resuming from its offsets")
@@ -194,12 +217,39 @@ class Projector:
             # Nothing was committed: read these records again on the next step or restart.
             self._seek(self._stored)
             raise
+        self._carried = rows
         self._stored.update(position)
         async with self._applied_changed:
             self._applied_changed.notify_all()
         if self._listeners:
             notify(self._listeners, summarise(records))
         return len(records)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        if self._connection is None:
+            async with self._engine.begin() as conn:
+                yield conn
+        else:
+            async with self._connection.begin():
+                yield self._connection
+
+    async def _check_offsets(self, conn: AsyncConnection) -> None:
+        """Refuse the batch unless the stored offsets are all still this projector's own: then no
+        other projector committed anything since its last batch, whose rows it may still hold.
+
+        On PostgreSQL the rows stay locked until this transaction ends, so none can commit before
+        it either (every projector locks them first, in one order: none waits for another's
+        lock while holding one it needs). SQLite lets one writer at a time commit, and fails a
+        transaction that read before another's commit.
+        """
+        table = projection_offsets
+        result = await conn.execute(
+            sa.select(table).order_by(table.c.topic, table.c.partition).with_for_update()
+        )
+        stored = {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
+        if stored != self._stored:
+            raise ConcurrentProjectionError("another projector stored offsets since this one's last batch")
 
     async def _save_offsets(self, conn: AsyncConnection, position: Mapping[TopicPartition, int]) -> None:
         table = projection_offsets
@@ -240,7 +290,7 @@ class Projector:
             (runs if tp.topic == RUN else meta).seek(tp, offsets.get(tp, 0))
 
 
-async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 2000) -> int:
+async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000) -> int:
     """Drop and recreate the read-model tables and replay the log from offset 0 into them.
 
     Stop any running projector on this database first: it would find its offsets gone and resume
@@ -249,9 +299,30 @@ async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 2000)
     async with engine.begin() as conn:
         await drop_projected_tables(conn)
         await create_projected_tables(conn)
-    projector = Projector(engine, log, batch_size=batch_size)
-    await projector.start()
+    async with engine.connect() as conn, _without_sync(conn):
+        projector = Projector(engine, log, batch_size=batch_size, connection=conn)
+        await projector.start()
+        try:
+            return await projector.catch_up()
+        finally:
+            await projector.close()
+
+
+@contextlib.asynccontextmanager
+async def _without_sync(conn: AsyncConnection) -> AsyncIterator[None]:
+    """On SQLite, ``conn`` commits without waiting for the disk while a rebuild replays.
+
+    Each batch stays atomic with its offsets; only a power cut during the rebuild may lose or
+    damage what it wrote, and the rebuild is run again. The setting is restored afterwards.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(await conn.scalar(sa.text("PRAGMA synchronous")) or 0)
+    await conn.exec_driver_sql("PRAGMA synchronous=OFF")
+    await conn.commit()
     try:
-        return await projector.catch_up()
+        yield
     finally:
-        await projector.close()
+        await conn.exec_driver_sql(f"PRAGMA synchronous={before}")
+        await conn.commit()

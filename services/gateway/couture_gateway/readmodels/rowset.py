@@ -12,11 +12,14 @@ import functools
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
+from couture_common.clock import ensure_utc
 from couture_gateway.readmodels import tables
+from couture_gateway.readmodels.columns import UtcDateTime
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]
@@ -35,14 +38,16 @@ KEYS: dict[str, tuple[str, ...]] = _natural_keys()
 _COLUMNS: dict[str, frozenset[str]] = {t.name: frozenset(t.c.keys()) for t in tables.metadata.sorted_tables}
 
 
-def _key_getter(columns: tuple[str, ...]) -> Callable[[Row], Key]:
+@functools.cache
+def _getter(columns: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """``row`` -> the tuple of its values in ``columns``."""
     if len(columns) == 1:
         (column,) = columns
         return lambda row: (row[column],)
     return operator.itemgetter(*columns)
 
 
-_KEY_OF: dict[str, Callable[[Row], Key]] = {name: _key_getter(columns) for name, columns in KEYS.items()}
+_KEY_OF: dict[str, Callable[[Row], Key]] = {name: _getter(columns) for name, columns in KEYS.items()}
 
 
 class Scope(NamedTuple):
@@ -97,19 +102,22 @@ class RowSet:
 
     def where(self, table: sa.Table, **equal: Any) -> list[Row]:
         """Rows of ``table`` with these column values, in key order."""
-        if not self._covered(table.name, equal):
-            raise ScopeNotLoadedError(f"{table.name} rows {equal!r} read outside the loaded scopes")
-        stored = self._rows[table.name]
-        key_columns = KEYS[table.name]
+        name = table.name
+        if not self._covered(name, equal):
+            raise ScopeNotLoadedError(f"{name} rows {equal!r} read outside the loaded scopes")
+        stored = self._rows[name]
+        key_columns = KEYS[name]
         candidates: Iterable[Key]
-        if len(key_columns) > 2 and all(c in equal for c in key_columns[:2]):
-            candidates = self._by_prefix[table.name][tuple(equal[c] for c in key_columns[:2])]
+        if len(key_columns) > 2 and key_columns[0] in equal and key_columns[1] in equal:
+            candidates = self._by_prefix[name][(equal[key_columns[0]], equal[key_columns[1]])]
         else:
             candidates = stored.keys()
+        wanted = tuple(equal.values())
+        values_of = _getter(tuple(equal))
         found = []
         for key in sorted(candidates):
             row = stored[key]
-            if row is not None and all(row[c] == v for c, v in equal.items()):
+            if row is not None and values_of(row) == wanted:
                 found.append(row)
         return found
 
@@ -121,18 +129,27 @@ class RowSet:
                 f"missing {sorted(_COLUMNS[table.name] - row.keys())}, "
                 f"unknown {sorted(row.keys() - _COLUMNS[table.name])}"
             )
-        name = table.name
-        key = _KEY_OF[name](row)
-        if key not in self._rows[name] and not self._covers_key(name, key):
-            raise ScopeNotLoadedError(f"{name} row {key!r} written outside the loaded scopes")
-        self._store(name, key, row)
-        self._dirty[name].add(key)
+        self._put(table.name, row)
 
     def update(self, table: sa.Table, row: Row, **changes: Any) -> Row:
-        """Replace ``row`` (as read from this set) with these columns changed; returns the new row."""
+        """Replace ``row``, a whole row (as read from this set), with these columns changed;
+        returns the new row."""
+        if not changes.keys() <= _COLUMNS[table.name]:
+            raise ValueError(f"{table.name} has no column {sorted(changes.keys() - _COLUMNS[table.name])}")
         new = {**row, **changes}
-        self.put(table, new)
+        self._put(table.name, new)
         return new
+
+    def _put(self, name: str, row: Row) -> None:
+        key = _KEY_OF[name](row)
+        stored = self._rows[name]
+        if key not in stored:
+            if not self._covers_key(name, key):
+                raise ScopeNotLoadedError(f"{name} row {key!r} written outside the loaded scopes")
+            self._store(name, key, row)
+        else:
+            stored[key] = row
+        self._dirty[name].add(key)
 
     def delete(self, table: sa.Table, key: Key) -> None:
         if self.get(table, key) is not None:
@@ -157,6 +174,30 @@ class RowSet:
             deletes = [key for key in sorted(dirty) if stored[key] is None]
             yield Change(table, upserts, deletes, list(appended.values()))
 
+    def carry(self, scopes: Iterable[Scope]) -> tuple[RowSet, list[Scope]]:
+        """A new set with the rows of those ``scopes`` this one holds, as they stand now (after
+        its changes are committed, what the database holds when nobody else wrote meanwhile),
+        and the scopes it does not hold, left to load."""
+        wanted: dict[str, dict[tuple[str, ...], set[tuple[Any, ...]]]] = defaultdict(lambda: defaultdict(set))
+        missing = []
+        for scope in scopes:
+            if scope.values in self._scopes[scope.table].get(scope.columns, ()):
+                wanted[scope.table][scope.columns].add(scope.values)
+            else:
+                missing.append(scope)
+        carried = RowSet()
+        for table, by_columns in wanted.items():
+            for key, row in self._rows[table].items():
+                # A row is in a scope by its values now: the batch's changes may have moved it.
+                if row is not None and any(
+                    tuple(row[c] for c in columns) in values for columns, values in by_columns.items()
+                ):
+                    written = key in self._dirty.get(table, ())
+                    carried._store(table, key, _as_stored(table, row) if written else row)
+            for columns, values in by_columns.items():
+                carried._scopes[table][columns] = values
+        return carried, missing
+
     def _store(self, table: str, key: Key, row: Row) -> None:
         self._rows[table][key] = row
         if len(key) > 2:
@@ -174,6 +215,18 @@ class RowSet:
             if all(c in named for c in columns) and tuple(named[c] for c in columns) in values:
                 return True
         return False
+
+
+_TIMESTAMPS: dict[str, tuple[str, ...]] = {
+    t.name: tuple(c.name for c in t.c if isinstance(c.type, UtcDateTime))
+    for t in tables.metadata.sorted_tables
+}
+
+
+def _as_stored(table: str, row: Row) -> Row:
+    """``row`` with its timestamps as reading it back gives them: aware UTC (an event's may be naive)."""
+    stamps = [c for c in _TIMESTAMPS[table] if row[c] is not None and row[c].tzinfo is not UTC]
+    return {**row, **{c: ensure_utc(row[c]) for c in stamps}} if stamps else row
 
 
 @functools.cache

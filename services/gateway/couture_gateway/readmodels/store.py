@@ -26,12 +26,16 @@ _SIZES = (1, 8, 64, 512)
 _TABLES = {t.name: t for t in tables.metadata.sorted_tables}
 
 
-async def load(conn: AsyncConnection, scopes: Iterable[Scope]) -> RowSet:
-    """Every row in ``scopes``, one query per table and column set (chunked)."""
+async def load(conn: AsyncConnection, scopes: Iterable[Scope], *, carried: RowSet | None = None) -> RowSet:
+    """Every row in ``scopes``, one query per table and column set (chunked).
+
+    Scopes ``carried`` holds (the previous batch's set, once committed) are taken from it, not
+    read again: only for a caller that knows nobody else changed the tables since that commit.
+    """
+    rows, missing = carried.carry(scopes) if carried is not None else (RowSet(), scopes)
     grouped: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = defaultdict(set)
-    for scope in scopes:
+    for scope in missing:
         grouped[(scope.table, scope.columns)].add(scope.values)
-    rows = RowSet()
     for (table_name, columns), values in grouped.items():
         ordered = sorted(values)
         for start in range(0, len(ordered), _SIZES[-1]):

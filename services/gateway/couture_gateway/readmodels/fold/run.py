@@ -373,9 +373,7 @@ def _advance(rows: RowSet, event: Any, phase: int, **changes: Any) -> Row | None
             "pid": None,
             "executor": None,
         }
-    new = {**ti, **changes, "try_number": event.try_number, "try_phase": phase}
-    rows.put(task_instance, new)
-    return new
+    return rows.update(task_instance, ti, **changes, try_number=event.try_number, try_phase=phase)
 
 
 def _duration(start: datetime | None, end: datetime | None) -> float | None:
