@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,11 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from couture_auth import AuthenticationFailed, AuthService, LoginThrottled
 from couture_auth.service import signing_key_path
+from couture_common.clock import utcnow
+from couture_common.eventlog import EventLog
+from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import Event, LoginFailed, LoginFailuresCleared
 from couture_common.settings import Settings
@@ -21,9 +26,10 @@ from couture_gateway.app import create_app
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector
 
+from .test_eventlog_kafka import namespace
 from .test_gateway import signing_key_pem
 
-__all__ = ["signing_key_pem"]
+__all__ = ["namespace", "signing_key_pem"]
 
 TOKEN_URL = "/auth/token"
 RIGHT = {"username": "superadmin", "password": "couture@123"}
@@ -110,3 +116,37 @@ async def test_a_success_at_one_gateway_clears_the_count_the_other_sees(home: Pa
         assert (await one.post(TOKEN_URL, json=RIGHT)).status_code == 201
     kinds = [type(e) for e in await logged_failures(home)]
     assert kinds == [LoginFailed] * 4 + [LoginFailuresCleared] + [LoginFailed] * 4 + [LoginFailuresCleared]
+
+
+async def test_on_kafka_auth_services_share_the_lockout_at_once_and_after_a_restart(
+    home: Path, kafka_bootstrap: str, namespace: str
+) -> None:
+    """The same on the real broker: a failure one process logged is counted by the next login
+    anywhere, however lazily the other consumer fetches."""
+    url = f"kafka://{kafka_bootstrap}?namespace={namespace}"
+
+    @asynccontextmanager
+    async def auth_service() -> AsyncIterator[AuthService]:
+        log: EventLog = open_event_log(url)
+        await log.start()
+        service = AuthService(log, home=home, admin_password="couture@123")
+        try:
+            await service.start()
+            yield service
+        finally:
+            await service.close()
+            await log.close()
+
+    now = utcnow()
+    async with auth_service() as one, auth_service() as two:
+        for service in (one, two, one, two, one):
+            with pytest.raises(AuthenticationFailed):
+                await service.login("superadmin", "a guess", now=now, source_ip="192.0.2.7")
+        for service in (two, one):
+            with pytest.raises(LoginThrottled):
+                await service.login("superadmin", "couture@123", now=now, source_ip="198.51.100.1")
+    async with auth_service() as restarted:
+        with pytest.raises(LoginThrottled):
+            await restarted.login("superadmin", "couture@123", now=now, source_ip="198.51.100.1")
+        later = now + timedelta(minutes=16)
+        assert await restarted.login("superadmin", "couture@123", now=later, source_ip="198.51.100.1")
