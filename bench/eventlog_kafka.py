@@ -28,9 +28,8 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiokafka.admin import AIOKafkaAdminClient
 from eventlog_sqlite import batches, events, percentile
-from projector_replay import History
+from projector_replay import History, drop_namespace
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import Envelope
@@ -183,18 +182,6 @@ async def main(
                     )
     finally:
         await drop_namespace(bootstrap, namespace)
-
-
-async def drop_namespace(bootstrap: str, namespace: str) -> None:
-    """Delete the topics of a benchmark's namespace."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        ours = [name for name in await admin.list_topics() if name.startswith(namespace)]
-        if ours:
-            await admin.delete_topics(ours)
-    finally:
-        await admin.close()
 
 
 if __name__ == "__main__":

@@ -1,27 +1,44 @@
-"""How fast the projector replays the event log into the read models (standalone: SQLite both sides).
+"""How fast the projector replays the event log into the read models.
 
-    .venv/bin/python bench/projector_replay.py [--events 200000] [--batch-size 2000] [--dags 50]
+    .venv/bin/python bench/projector_replay.py [--events 200000] [--batch-size N] [--dags 50] [--profile]
 
 Appends a realistic history (DAG parses, variables, scheduled runs of 5-task DAGs: every try
 scheduled, queued, started, pushing an XCom and finishing, one try in ten retried, a few manual
-triggers) to a fresh SQLite event log, then prints:
+triggers) to a fresh SQLite event log, and to a Kafka one in a namespace of its own when
+``COUTURE_KAFKA_BOOTSTRAP`` is set (``eval "$(deploy/local/services up)"``). For each log it prints:
 * the log's own read rate (a consumer reading every record, decoding included), the ceiling;
-* ``rebuild`` events/s: drop the read models and replay from offset 0, as an operator would;
+* ``rebuild`` events/s: drop the read models and replay from offset 0, as an operator would, into
+  SQLite read models, and into a new PostgreSQL database when ``COUTURE_DATABASE_URL_POSTGRES``
+  is set (dropped afterwards);
 * how much of the replay is reading the log, and how much is folding and writing SQL.
+
+``--profile`` runs each rebuild under cProfile and prints where the main thread spent its time
+(the databases' own work runs in their driver's thread or server: it shows as waiting in epoll).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import cProfile
+import os
+import pstats
 import tempfile
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import sqlalchemy as sa
+from aiokafka.admin import AIOKafkaAdminClient
+
 from couture_common.dagspec import DagSpec, ScheduleSpec, TaskSpec
+from couture_common.eventlog import EventLog
+from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import (
     DagFileProcessed,
@@ -136,42 +153,120 @@ class History:
         yield self.at(DagRunFinished(dag_id=dag_id, run_id=run_id, state="success"))
 
 
-async def read_rate(log: SqliteEventLog, batch_size: int) -> tuple[int, float]:
+async def read_rate(log: EventLog, batch_size: int) -> tuple[int, float]:
+    """Records and seconds for one consumer reading every projected topic from offset 0."""
+    total = sum([sum((await log.end_offsets(topic)).values()) for topic in PROJECTED_TOPICS])
     consumer = log.consumer(list(PROJECTED_TOPICS))
     start, count = time.perf_counter(), 0
-    while records := await consumer.poll(batch_size, timeout=0):
-        count += len(records)
+    while count < total:
+        count += len(await consumer.poll(batch_size, timeout=5))
     elapsed = time.perf_counter() - start
     await consumer.close()
     return count, elapsed
 
 
-async def main(events: int, batch_size: int, dags: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        async with SqliteEventLog(folder / "events.db", sync="normal") as log:
-            history = History()
-            start = time.perf_counter()
-            for batch in history.batches(events, dags):
-                await log.append(batch)
-            print(f"appended {history.count} events in {time.perf_counter() - start:.1f} s")
+@contextlib.asynccontextmanager
+async def kafka_namespace(bootstrap: str) -> AsyncIterator[str]:
+    """A fresh topic prefix on the broker; its topics are deleted afterwards."""
+    namespace = f"bench-{uuid.uuid4().hex[:8]}."
+    try:
+        yield namespace
+    finally:
+        await drop_namespace(bootstrap, namespace)
 
-            count, read_seconds = await read_rate(log, batch_size)
-            print(f"log read (poll + decode, no projection): {count / read_seconds:,.0f} events/s")
 
-            engine = await open_readmodels(f"sqlite+aiosqlite:///{folder / 'readmodels.db'}")
-            start, cpu_start = time.perf_counter(), time.process_time()
-            replayed = await rebuild(engine, log, batch_size=batch_size)
-            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            await engine.dispose()
-            print(f"rebuild: {replayed} events in {elapsed:.2f} s = {replayed / elapsed:,.0f} events/s")
-            # CPU time of all this process's threads: what the figure would be on an idle core.
-            print(f"  CPU {cpu:.2f} s = {replayed / cpu:,.0f} events per CPU-second")
-            reading = replayed * read_seconds / count
-            print(
-                f"  of which reading the log ~{reading:.2f} s; folding and SQL "
-                f"{elapsed - reading:.2f} s = {(elapsed - reading) / replayed * 1e6:.1f} us/event"
-            )
+async def drop_namespace(bootstrap: str, namespace: str) -> None:
+    """Delete the topics of a benchmark's namespace."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        ours = [name for name in await admin.list_topics() if name.startswith(namespace)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(server_url: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the server of ``server_url``, dropped afterwards."""
+    server = sa.make_url(server_url)
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"couture_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin = await asyncpg.connect(admin_dsn)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def measure_rebuild(
+    log: EventLog, url: str, target: str, batch_size: int | None, read: tuple[int, float], profile: bool
+) -> None:
+    engine = await open_readmodels(url)
+    profiler = cProfile.Profile() if profile else None
+    try:
+        options = {} if batch_size is None else {"batch_size": batch_size}
+        start, cpu_start = time.perf_counter(), time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        replayed = await rebuild(engine, log, **options)
+        if profiler is not None:
+            profiler.disable()
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    finally:
+        await engine.dispose()
+    rate = replayed / elapsed
+    print(f"  rebuild into {target}: {replayed:,} events in {elapsed:.2f} s = {rate:,.0f} events/s")
+    # CPU time of all this process's threads: what the figure would be on an idle core.
+    print(f"    CPU {cpu:.2f} s = {replayed / cpu:,.0f} events per CPU-second of this process")
+    count, read_seconds = read
+    reading = replayed * read_seconds / count
+    print(
+        f"    of which reading the log ~{reading:.2f} s; folding and SQL "
+        f"{elapsed - reading:.2f} s = {(elapsed - reading) / replayed * 1e6:.1f} us/event"
+    )
+    if profiler is not None:
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+async def measure(
+    name: str, log: EventLog, history: History, args: argparse.Namespace, postgres: str | None
+) -> None:
+    start = time.perf_counter()
+    for batch in history.batches(args.events, args.dags):
+        await log.append(batch)
+    print(f"{name} event log: appended {history.count:,} events in {time.perf_counter() - start:.1f} s")
+    read = await read_rate(log, args.batch_size or 2000)
+    print(f"  log read (poll + decode, no projection): {read[0] / read[1]:,.0f} events/s")
+    with tempfile.TemporaryDirectory(prefix="couture-bench-") as tmp:
+        sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'readmodels.db'}"
+        await measure_rebuild(log, sqlite_url, "SQLite", args.batch_size, read, args.profile)
+    if postgres:
+        async with postgres_database(postgres) as url:
+            await measure_rebuild(log, url, "PostgreSQL", args.batch_size, read, args.profile)
+
+
+async def main(args: argparse.Namespace) -> None:
+    postgres = os.environ.get("COUTURE_DATABASE_URL_POSTGRES")
+    with tempfile.TemporaryDirectory(prefix="couture-bench-") as tmp:
+        async with SqliteEventLog(Path(tmp) / "events.db", sync="normal") as log:
+            await measure("SQLite", log, History(), args, postgres)
+    bootstrap = os.environ.get("COUTURE_KAFKA_BOOTSTRAP")
+    if bootstrap:
+        async with (
+            kafka_namespace(bootstrap) as namespace,
+            KafkaEventLog(bootstrap, namespace=namespace) as log,
+        ):
+            await measure("Kafka", log, History(), args, postgres)
 
 
 if __name__ == "__main__":
@@ -180,8 +275,8 @@ if __name__ == "__main__":
     )
     parser.add_argument("--events", type=int, default=200_000, help="events in the history (default 200000)")
     parser.add_argument(
-        "--batch-size", type=int, default=2000, help="records per projector poll (default 2000)"
+        "--batch-size", type=int, default=None, help="records per projector poll (default: rebuild's own)"
     )
     parser.add_argument("--dags", type=int, default=50, help="DAGs in the history (default 50)")
-    args = parser.parse_args()
-    asyncio.run(main(args.events, args.batch_size, args.dags))
+    parser.add_argument("--profile", action="store_true", help="profile each rebuild (cProfile, main thread)")
+    asyncio.run(main(parser.parse_args()))
