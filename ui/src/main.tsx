@@ -2,6 +2,7 @@ import { StrictMode, type ReactElement } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { Layout } from "./components/Layout";
+import { safeNext } from "./lib/claims";
 import type { Action } from "./lib/permissions";
 import { Connections } from "./pages/admin/Connections";
 import { LdapConfig } from "./pages/admin/LdapConfig";
@@ -35,9 +36,15 @@ function Needs({ action, children }: { action: Action; children: ReactElement })
 }
 
 function App() {
-  const { token, mustChangePassword } = useSession();
+  const { claims, checking, mustChangePassword } = useSession();
   const location = useLocation();
-  if (!token) return <Login key={location.key} />;
+  if (checking) return null;
+  if (!claims) {
+    if (location.pathname === "/login") return <Login key={location.key} />;
+    // Signed out on a page: sign in first, then come back to it.
+    const here = `${location.pathname}${location.search}${location.hash}`;
+    return <Navigate to={`/login?next=${encodeURIComponent(here)}`} replace />;
+  }
   if (mustChangePassword)
     return (
       <div className="login-page">
@@ -48,7 +55,7 @@ function App() {
     <Routes>
       <Route element={<Layout />}>
         <Route index element={<Navigate to="/dags" replace />} />
-        <Route path="/login" element={<Navigate to="/dags" replace />} />
+        <Route path="/login" element={<Navigate to={safeNext(new URLSearchParams(location.search).get("next"))} replace />} />
         <Route path="/dags" element={<DagsList />} />
         <Route path="/dags/:dagId" element={<Navigate to="grid" replace />} />
         <Route path="/dags/:dagId/:tab" element={<DagPage />} />

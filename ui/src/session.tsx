@@ -1,21 +1,26 @@
-/** The signed-in user (token kept in sessionStorage: gone when the tab closes) and their preferences. */
+/**
+ * The signed-in user and their preferences. The session itself is a pair of HttpOnly cookies set
+ * by POST /auth/login: no token is kept where a script could read it (no localStorage or
+ * sessionStorage). Who is signed in, with which roles, comes from GET /api/couture/users/me.
+ */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { configureApi, request } from "./api/client";
-import { isExpired, readClaims, type Claims } from "./lib/claims";
+import { configureApi, hasSession, request } from "./api/client";
+import type { Claims } from "./lib/claims";
 import { can, type Action } from "./lib/permissions";
 import { UTC } from "./lib/time";
 
-const TOKEN_KEY = "couture.token";
 const TZ_KEY = "couture.timezone";
 const THEME_KEY = "couture.theme";
 
 export type Theme = "light" | "dark";
 
 interface Session {
-  token: string | null;
+  /** The signed-in user; null when signed out. */
   claims: Claims | null;
+  /** Still asking the server whether the browser's session cookies are good. */
+  checking: boolean;
   login: (username: string, password: string) => Promise<void>;
-  logout: () => void;
+  logout: () => Promise<void>;
   /** The gateway refuses everything until this user sets a new password. */
   mustChangePassword: boolean;
   passwordChanged: () => void;
@@ -28,10 +33,14 @@ interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
-function storedToken(): string | null {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  const claims = token ? readClaims(token) : null;
-  return token && claims && !isExpired(claims, Date.now() / 1000) ? token : null;
+interface Me {
+  username: string;
+  roles: string[];
+}
+
+async function whoAmI(): Promise<Claims> {
+  const me = await request<Me>("GET", "/api/couture/users/me");
+  return { sub: me.username, roles: me.roles };
 }
 
 function initialTheme(): Theme {
@@ -41,58 +50,54 @@ function initialTheme(): Theme {
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [token, setToken] = useState<string | null>(storedToken);
+  const [claims, setClaims] = useState<Claims | null>(null);
+  // Without a CSRF cookie there is no session to ask about (and no refused call to make).
+  const [checking, setChecking] = useState(hasSession);
   const [timeZone, setTz] = useState(() => localStorage.getItem(TZ_KEY) ?? UTC);
   const [theme, setThemeState] = useState<Theme>(initialTheme);
-
   const [mustChangePassword, setMustChangePassword] = useState(false);
 
   const forget = useCallback(() => {
-    sessionStorage.removeItem(TOKEN_KEY);
-    setToken(null);
+    setClaims(null);
     setMustChangePassword(false);
   }, []);
 
-  const logout = useCallback(() => {
-    // Revoke the token on the server too, so a copy of it stops working; sign out here regardless.
-    void request("POST", "/api/couture/users/me/logout").catch(() => undefined);
+  const logout = useCallback(async () => {
+    // The server revokes the session (every copy of its tokens stops working) and clears the
+    // cookies; signed out here regardless. Waited for, so a quick new login keeps its cookies.
+    await request("POST", "/api/couture/users/me/logout").catch(() => undefined);
     forget();
   }, [forget]);
 
-  // Configured during render so the first requests of child effects already carry the token.
-  configureApi({ token: () => token, unauthorised: forget, passwordChangeRequired: () => setMustChangePassword(true) });
+  // Configured during render so the first requests of child effects already report back.
+  configureApi({ unauthorised: forget, passwordChangeRequired: () => setMustChangePassword(true) });
 
   const login = useCallback(async (username: string, password: string) => {
-    const answer = await request<{ access_token: string }>("POST", "/auth/token", { username, password });
-    sessionStorage.setItem(TOKEN_KEY, answer.access_token);
+    await request("POST", "/auth/login", { username, password });
     setMustChangePassword(false);
-    setToken(answer.access_token);
+    setClaims(await whoAmI());
   }, []);
+
+  useEffect(() => {
+    if (!checking) return;
+    let cancelled = false;
+    whoAmI()
+      .then((me) => !cancelled && setClaims(me))
+      .catch(() => undefined)
+      .finally(() => !cancelled && setChecking(false));
+    return () => {
+      cancelled = true;
+    };
+  }, [checking]);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
-  // Roles can change after the token was issued (the server checks them per request): ask for them.
-  const [roles, setRoles] = useState<string[] | null>(null);
-  useEffect(() => {
-    setRoles(null);
-    if (!token) return;
-    let cancelled = false;
-    request<{ roles: string[] }>("GET", "/api/couture/users/me")
-      .then((me) => !cancelled && setRoles(me.roles))
-      .catch(() => undefined);
-    return () => {
-      cancelled = true;
-    };
-  }, [token]);
-
-  const value = useMemo<Session>(() => {
-    const read = token ? readClaims(token) : null;
-    const claims = read && roles ? { ...read, roles } : read;
-    return {
-      token,
+  const value = useMemo<Session>(
+    () => ({
       claims,
+      checking,
       login,
       logout,
       mustChangePassword,
@@ -108,8 +113,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         localStorage.setItem(THEME_KEY, next);
         setThemeState(next);
       },
-    };
-  }, [token, roles, login, logout, mustChangePassword, timeZone, theme]);
+    }),
+    [claims, checking, login, logout, mustChangePassword, timeZone, theme],
+  );
 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -31,7 +31,7 @@ def test_superadmin_chooses_a_new_password_at_first_login(
     assert seen["oldPasswordError"] == "Invalid username or password"
     assert seen["consoleErrors"] == []
     # Refused until the password changes; then the old password is refused.
-    assert {f for f in seen["failedRequests"] if not f.endswith(" 403")} == {"POST /auth/token 401"}
+    assert {f for f in seen["failedRequests"] if not f.endswith(" 403")} == {"POST /auth/login 401"}
     answer = httpx.post(
         f"{ui_standalone.base_url}/auth/token",
         json={"username": "superadmin", "password": "a-better-secret-1"},

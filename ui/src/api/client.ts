@@ -1,4 +1,9 @@
-/** Calls to the gateway, same origin, with the signed-in user's bearer token. */
+/**
+ * Calls to the gateway, same origin. The session travels in HttpOnly cookies the browser attaches;
+ * every state-changing call also sends the CSRF token, and a call refused because the short-lived
+ * access token expired renews the session once (POST /auth/refresh) and is sent again.
+ */
+import { CSRF_HEADER, csrfToken } from "../lib/claims";
 
 export class ApiError extends Error {
   constructor(
@@ -13,14 +18,48 @@ export class ApiError extends Error {
 export const PASSWORD_CHANGE_REQUIRED = "Password change required";
 
 interface ApiHooks {
-  token: () => string | null;
-  /** The token is no longer accepted (expired, revoked, user gone). */
+  /** The session is over (logged out elsewhere, expired, user gone) and could not be renewed. */
   unauthorised: () => void;
   /** The user must set a new password before anything else. */
   passwordChangeRequired: () => void;
 }
 
-let hooks: ApiHooks = { token: () => null, unauthorised: () => undefined, passwordChangeRequired: () => undefined };
+let hooks: ApiHooks = { unauthorised: () => undefined, passwordChangeRequired: () => undefined };
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Answers of these are about signing in itself: a 401 there is the answer, not a lapsed session. */
+const SESSION_PATHS = ["/auth/login", "/auth/refresh", "/auth/token"];
+
+/** Whether the browser holds a session (its CSRF cookie is readable; the tokens are not). */
+export function hasSession(): boolean {
+  return csrfToken(document.cookie) !== null;
+}
+
+let renewing: Promise<boolean> | null = null;
+
+/**
+ * Renew the session with the refresh cookie. Calls refused at the same moment share one renewal:
+ * a refresh token works once, and sending it twice would end the session.
+ */
+export function renewSession(): Promise<boolean> {
+  renewing ??= (async () => {
+    try {
+      const csrf = csrfToken(document.cookie);
+      if (!csrf) return false;
+      const answer = await fetch("/auth/refresh", {
+        method: "POST",
+        headers: { Accept: "application/json", [CSRF_HEADER]: csrf },
+        credentials: "same-origin",
+      });
+      return answer.ok;
+    } catch {
+      return false;
+    } finally {
+      renewing = null;
+    }
+  })();
+  return renewing;
+}
 
 export function configureApi(next: ApiHooks): void {
   hooks = next;
@@ -50,18 +89,26 @@ function parseBody(text: string): unknown {
   }
 }
 
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  const token = hooks.token();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  const csrf = csrfToken(document.cookie);
+  if (csrf && !SAFE_METHODS.has(method)) headers[CSRF_HEADER] = csrf;
   let payload: BodyInit | undefined;
   if (body instanceof FormData) payload = body;
   else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const answer = await fetch(path, { method, headers, body: payload });
-  if (answer.status === 401 && token) hooks.unauthorised();
+  return fetch(path, { method, headers, body: payload, credentials: "same-origin" });
+}
+
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let answer = await send(method, path, body);
+  if (answer.status === 401 && !SESSION_PATHS.includes(path)) {
+    // The access token lives minutes: renew it with the refresh cookie and ask again, once.
+    if (hasSession() && (await renewSession())) answer = await send(method, path, body);
+    if (answer.status === 401) hooks.unauthorised();
+  }
   if (answer.status === 204) return undefined as T;
   const text = await answer.text();
   const parsed = parseBody(text);

@@ -1,27 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { isExpired, readClaims } from "./claims";
 import { parseVariablesImport, updateMask } from "./masks";
 import { visibleSections } from "./nav";
 import { can } from "./permissions";
-
-function token(payload: object): string {
-  const encode = (o: object) => btoa(JSON.stringify(o)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return `${encode({ alg: "RS256" })}.${encode(payload)}.signature`;
-}
-
-describe("who is signed in", () => {
-  it("reads the subject, roles and expiry from the access token", () => {
-    const claims = readClaims(token({ sub: "ana", roles: ["Viewer"], exp: 100 }));
-    expect(claims).toEqual({ sub: "ana", roles: ["Viewer"], exp: 100 });
-    expect(claims && isExpired(claims, 99)).toBe(false);
-    expect(claims && isExpired(claims, 100)).toBe(true);
-  });
-
-  it("returns null for something that is not a JWT", () => {
-    expect(readClaims("not-a-token")).toBeNull();
-    expect(readClaims("a.%%%.c")).toBeNull();
-  });
-});
 
 describe("what a role may do", () => {
   it("lets a Viewer browse but not operate, administer or develop", () => {

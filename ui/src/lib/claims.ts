@@ -1,36 +1,44 @@
-/** What the UI reads from the access token: who is signed in, with which roles, until when. */
+/**
+ * What the UI knows of the session. The access and refresh tokens live in HttpOnly cookies that no
+ * script can read (so an injected script cannot steal them); who is signed in comes from
+ * GET /api/couture/users/me, and the only cookie the UI reads is the CSRF token it must echo.
+ */
 
 export interface Claims {
   sub: string;
   roles: string[];
-  exp: number | null;
 }
 
-function base64UrlDecode(segment: string): string {
-  const base64 = segment.replace(/-/g, "+").replace(/_/g, "/");
-  const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
-  const binary = atob(padded);
-  const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
-  return new TextDecoder().decode(bytes);
-}
+/** Every state-changing request carries the csrf cookie's value in this header (double submit). */
+export const CSRF_HEADER = "X-CSRF-Token";
 
-/** The claims of a JWT, or null when ``token`` is not one. The server verifies it; we only read it. */
-export function readClaims(token: string): Claims | null {
-  const payload = token.split(".")[1];
-  if (!payload) return null;
-  try {
-    const raw = JSON.parse(base64UrlDecode(payload)) as Record<string, unknown>;
-    const roles = Array.isArray(raw.roles) ? raw.roles.filter((r): r is string => typeof r === "string") : [];
-    return {
-      sub: typeof raw.sub === "string" ? raw.sub : "",
-      roles,
-      exp: typeof raw.exp === "number" ? raw.exp : null,
-    };
-  } catch {
-    return null;
+/** Secure deployments name the cookie "__Host-couture_csrf"; plain-http development "couture_csrf". */
+const CSRF_COOKIES = ["__Host-couture_csrf", "couture_csrf"];
+
+/** The session's CSRF token from a `document.cookie` string; null when there is no session. */
+export function csrfToken(cookies: string): string | null {
+  const found = new Map<string, string>();
+  for (const part of cookies.split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0) found.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
   }
+  for (const name of CSRF_COOKIES) {
+    const value = found.get(name);
+    if (value) return decodeURIComponent(value);
+  }
+  return null;
 }
 
-export function isExpired(claims: Claims, nowSeconds: number): boolean {
-  return claims.exp !== null && claims.exp <= nowSeconds;
+/**
+ * Where to go after signing in: `target` when it is a path of this site, else "/". The same rule
+ * as the server's `safe_next`: one leading "/", not "//" or "/\" (another host to a browser), no
+ * backslash, no control character or space (browsers strip some, reshaping what is left).
+ */
+export function safeNext(target: string | null | undefined): string {
+  if (!target || !target.startsWith("/") || target.startsWith("//") || target.startsWith("/\\")) return "/";
+  for (const c of target) {
+    const code = c.charCodeAt(0);
+    if (c === "\\" || code < 0x21 || code === 0x7f) return "/";
+  }
+  return target;
 }

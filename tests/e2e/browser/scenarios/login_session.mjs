@@ -1,0 +1,54 @@
+// The session lives in HttpOnly cookies (no token a script can read), a lapsed access token is
+// renewed without the user noticing, and ?next= after signing in stays on this site.
+import { BASE_URL, shot, withPage } from "./browser.mjs";
+
+async function signIn(page) {
+  await page.getByLabel("Username").fill("superadmin");
+  await page.getByLabel("Password").fill("couture@123");
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+await withPage(async (page, result) => {
+  // Signed out on a page: to the login with that page as next=, and back to it after signing in.
+  await page.goto(`${BASE_URL}/admin/variables`);
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  result.loginUrl = new URL(page.url()).pathname + new URL(page.url()).search;
+  await signIn(page);
+  await page.getByRole("heading", { name: "Variables" }).waitFor();
+  result.afterLogin = new URL(page.url()).pathname;
+  await shot(page, "back-to-next-page");
+
+  const cookies = await page.context().cookies();
+  result.cookies = cookies
+    .filter((c) => c.name.includes("couture_"))
+    .map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  result.scriptSeesCookies = await page.evaluate(() => document.cookie);
+  result.storedValues = await page.evaluate(() =>
+    [localStorage, sessionStorage].flatMap((s) => Object.keys(s).map((k) => s.getItem(k) ?? "")),
+  );
+  result.steps.push("signed in with cookies");
+
+  // The access cookie lapses (as after 15 minutes): the next call is renewed, not signed out.
+  await page.context().clearCookies({ name: "couture_access" });
+  const renewal = page.waitForResponse((r) => new URL(r.url()).pathname === "/auth/refresh");
+  await page.getByRole("button", { name: "Browse ▾", exact: true }).click();
+  await page.getByRole("link", { name: "DAG Runs" }).click();
+  result.renewStatus = (await renewal).status();
+  await page.getByRole("heading", { name: "DAG Runs" }).waitFor();
+  result.stillSignedIn = await page.getByRole("button", { name: "User menu" }).isVisible();
+  result.renewedAccess = (await page.context().cookies()).some((c) => c.name === "couture_access");
+  result.steps.push("renewed transparently");
+
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  result.cookiesAfterLogout = (await page.context().cookies()).map((c) => c.name).filter((n) => n.includes("couture_"));
+
+  // A next= pointing elsewhere is not followed: the user lands on this site's DAGs.
+  await page.goto(`${BASE_URL}/login?next=${encodeURIComponent("//evil.example/steal")}`);
+  await signIn(page);
+  await page.getByRole("heading", { name: "DAGs" }).waitFor();
+  result.afterEvilNext = page.url();
+  await shot(page, "evil-next-ignored");
+});
