@@ -1,6 +1,7 @@
 /** The frame around every signed-in page: navigation, timezone, theme and the user menu. */
 import { useState } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router-dom";
+import { LiveProvider, useLive } from "../lib/live";
 import { visibleSections } from "../lib/nav";
 import { UTC } from "../lib/time";
 import { useSession } from "../session";
@@ -49,7 +50,26 @@ function Menu({ label, ariaLabel, children }: { label: string; ariaLabel?: strin
   );
 }
 
+/** Whether views update as changes happen (the live stream is open) or poll while it reconnects. */
+function LiveIndicator() {
+  const { connected } = useLive();
+  const title = connected ? "Live: views update as changes happen" : "Reconnecting the live stream: views poll meanwhile";
+  return (
+    <span className="live-indicator" data-live={connected ? "on" : "off"} title={title} aria-label={title} role="img">
+      <span className="stream-dot" />
+    </span>
+  );
+}
+
 export function Layout() {
+  return (
+    <LiveProvider>
+      <Frame />
+    </LiveProvider>
+  );
+}
+
+function Frame() {
   const { claims, logout, allowed, timeZone, setTimeZone, theme, setTheme } = useSession();
   return (
     <div className="app">
@@ -70,6 +90,7 @@ export function Layout() {
           </Menu>
         ))}
         <div className="spacer" />
+        <LiveIndicator />
         <select aria-label="Timezone" className="tz" value={timeZone} onChange={(e) => setTimeZone(e.target.value)}>
           {timeZones().map((tz) => (
             <option key={tz}>{tz}</option>

@@ -12,7 +12,7 @@ import { usePoll } from "../lib/usePoll";
 import { useSession } from "../session";
 
 function ImportErrors() {
-  const { data } = usePoll(() => api.get<ImportErrorCollection>(url(["/api/v2/importErrors"], { limit: 100 })), [], 5000);
+  const { data } = usePoll(() => api.get<ImportErrorCollection>(url(["/api/v2/importErrors"], { limit: 100 })), [], 5000, { kinds: ["import_error"] });
   const [open, setOpen] = useState(false);
   if (!data || data.total_entries === 0) return null;
   return (
@@ -76,13 +76,17 @@ export function DagsList() {
     tags: tag || undefined,
     owners: ownedBy || undefined,
   };
-  const dags = usePoll(() => api.get<DagCollection>(url(["/api/v2/dags"], query)), [showPaused, searched, tag, ownedBy, offset]);
+  const dags = usePoll(() => api.get<DagCollection>(url(["/api/v2/dags"], query)), [showPaused, searched, tag, ownedBy, offset], undefined, {
+    kinds: ["dag", "dag_run"],
+  });
   const ids = dags.data?.dags.map((d) => d.dag_id) ?? [];
   const stats = usePoll(
     ids.length ? () => api.get<DagStatsCollection>(`/api/v2/dagStats?${ids.map((id) => `dag_ids=${encodeURIComponent(id)}`).join("&")}`) : null,
     [ids.join(",")],
+    undefined,
+    { kinds: ["dag_run", "task_instance"] },
   );
-  const tags = usePoll(() => api.get<{ tags: string[] }>("/api/v2/dagTags?limit=100"), [], 10000);
+  const tags = usePoll(() => api.get<{ tags: string[] }>("/api/v2/dagTags?limit=100"), [], 10000, { kinds: ["dag"] });
 
   const toggle = async (dagId: string, on: boolean) => {
     setActionError(null);

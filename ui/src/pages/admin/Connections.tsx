@@ -84,7 +84,7 @@ function ConnectionForm({ existing, onClose, onSaved }: { existing: Connection |
 export function Connections() {
   const [editing, setEditing] = useState<Connection | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
-  const conns = usePoll(() => api.get<ConnectionCollection>(url(["/api/v2/connections"], { limit: 100, order_by: "connection_id" })), [], 5000);
+  const conns = usePoll(() => api.get<ConnectionCollection>(url(["/api/v2/connections"], { limit: 100, order_by: "connection_id" })), [], 5000, { kinds: ["connection"] });
   const remove = async (id: string) => {
     if (!window.confirm(`Delete connection ${id}?`)) return;
     try {

@@ -54,7 +54,7 @@ function PoolForm({ existing, onClose, onSaved }: { existing: Pool | null; onClo
 export function Pools() {
   const [editing, setEditing] = useState<Pool | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
-  const pools = usePoll(() => api.get<PoolCollection>(url(["/api/v2/pools"], { limit: 100 })), []);
+  const pools = usePoll(() => api.get<PoolCollection>(url(["/api/v2/pools"], { limit: 100 })), [], undefined, { kinds: ["pool", "task_instance"] });
   const remove = async (name: string) => {
     if (!window.confirm(`Delete pool ${name}?`)) return;
     try {

@@ -118,7 +118,7 @@ export function Variables() {
   const [editing, setEditing] = useState<Variable | null | undefined>(undefined);
   const [importing, setImporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const vars = usePoll(() => api.get<VariableCollection>(url(["/api/v2/variables"], { limit: 100, order_by: "key" })), [], 5000);
+  const vars = usePoll(() => api.get<VariableCollection>(url(["/api/v2/variables"], { limit: 100, order_by: "key" })), [], 5000, { kinds: ["variable"] });
   const remove = async (key: string) => {
     if (!window.confirm(`Delete variable ${key}?`)) return;
     try {

@@ -16,6 +16,8 @@ export function DagRuns() {
   const runs = usePoll(
     () => api.get<DagRunCollection>(url(["/api/v2/dags", "~", "dagRuns"], { limit: PAGE_SIZE, offset, order_by: "-run_after", state: state || undefined, dag_id_pattern: dagPattern || undefined })),
     [state, dagPattern, offset],
+    undefined,
+    { kinds: ["dag_run"] },
   );
   return (
     <section>

@@ -20,6 +20,8 @@ export function TaskInstances() {
         url(["/api/v2/dags", "~", "dagRuns", "~", "taskInstances"], { limit: PAGE_SIZE, offset, order_by: "-start_date", state: state || undefined, dag_id_pattern: dagPattern || undefined }),
       ),
     [state, dagPattern, offset],
+    undefined,
+    { kinds: ["task_instance"] },
   );
   return (
     <section>

@@ -34,10 +34,16 @@ export interface DagData {
   reload: () => void;
 }
 
-/** Polls fast while a run or task is in flight and slowly otherwise, to spare a big DAG's grid. */
+/**
+ * Refetched as the live stream announces changes of this DAG; while it reconnects, polled fast while
+ * a run or task is in flight and slowly otherwise, to spare a big DAG's grid.
+ */
 export function useDagData(dagId: string, runCount: number): DagData {
-  const dag = usePoll(() => api.get<Dag>(paths.dag(dagId)), [dagId], 5000);
-  const tasks = usePoll(() => api.get<{ tasks: TaskCollection["tasks"]; total_entries: number }>(url(["/api/v2/dags", dagId, "tasks"])), [dagId], 10000);
+  const dag = usePoll(() => api.get<Dag>(paths.dag(dagId)), [dagId], 5000, { kinds: ["dag"], dagId });
+  const tasks = usePoll(() => api.get<{ tasks: TaskCollection["tasks"]; total_entries: number }>(url(["/api/v2/dags", dagId, "tasks"])), [dagId], 10000, {
+    kinds: ["dag"],
+    dagId,
+  });
   const runs = usePoll(
     async () => {
       const answer = await api.get<DagRunCollection>(paths.dagRuns(dagId, { limit: runCount, order_by: "-run_after" }));
@@ -47,6 +53,7 @@ export function useDagData(dagId: string, runCount: number): DagData {
     },
     [dagId, runCount],
     (latest) => (anythingActive(latest.runs, latest.tis) ? LIVE_INTERVAL_MS : IDLE_INTERVAL_MS),
+    { kinds: ["dag_run", "task_instance"], dagId },
   );
   return {
     dag: dag.data,
