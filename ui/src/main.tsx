@@ -10,6 +10,7 @@ import { Pools } from "./pages/admin/Pools";
 import { Variables } from "./pages/admin/Variables";
 import { AuditLogs } from "./pages/browse/AuditLogs";
 import { DagRuns } from "./pages/browse/DagRuns";
+import { SlaMisses } from "./pages/browse/SlaMisses";
 import { TaskInstances } from "./pages/browse/TaskInstances";
 import { DagPage } from "./pages/dag/DagPage";
 import { DagsList } from "./pages/DagsList";
@@ -61,6 +62,7 @@ function App() {
         <Route path="/dags/:dagId/:tab" element={<DagPage />} />
         <Route path="/browse/dag-runs" element={<DagRuns />} />
         <Route path="/browse/task-instances" element={<TaskInstances />} />
+        <Route path="/browse/sla-misses" element={<SlaMisses />} />
         <Route path="/browse/audit-logs" element={<AuditLogs />} />
         <Route path="/admin/variables" element={<Needs action="admin"><Variables /></Needs>} />
         <Route path="/admin/connections" element={<Needs action="admin"><Connections /></Needs>} />

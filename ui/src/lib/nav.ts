@@ -25,7 +25,7 @@ export const NAV: NavSection[] = [
     items: [
       item("DAG Runs", "/browse/dag-runs", true),
       item("Task Instances", "/browse/task-instances", true),
-      item("SLA Misses", "/browse/sla-misses"),
+      item("SLA Misses", "/browse/sla-misses", true),
       item("Audit Logs", "/browse/audit-logs", true),
     ],
   },

@@ -1,10 +1,12 @@
 import { useState } from "react";
-import { Link } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 import { api, url } from "../../api/client";
 import { ErrorText, Loading, Time } from "../../components/common";
 import { PAGE_SIZE, Pager } from "../../components/Pager";
 import { useDebounced } from "../../lib/useDebounced";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
+import { AccessLog } from "./AccessLog";
 
 interface EventLog {
   event_log_id: number;
@@ -18,8 +20,36 @@ interface EventLog {
   extra: string | null;
 }
 
-/** Who did what, newest first: triggers, pauses, clears, edits. */
+/**
+ * Browse → Audit Logs. Admins see the access log first (every login and write, with its source IP,
+ * as the manual describes) and Airflow's DAG event log beside it; everyone else the DAG event log.
+ */
 export function AuditLogs() {
+  const { allowed } = useSession();
+  const [params, setParams] = useSearchParams();
+  const admin = allowed("security");
+  const view = admin && params.get("view") !== "events" ? "access" : "events";
+  return (
+    <section>
+      <header className="page-header">
+        <h1>Audit Logs</h1>
+        {admin && (
+          <nav className="tabs" role="tablist" aria-label="Audit log">
+            {(["access", "events"] as const).map((v) => (
+              <button key={v} type="button" role="tab" aria-selected={view === v} className={view === v ? "active" : ""} onClick={() => setParams(v === "access" ? {} : { view: v })}>
+                {v === "access" ? "Logins and changes" : "DAG events"}
+              </button>
+            ))}
+          </nav>
+        )}
+      </header>
+      {view === "access" ? <AccessLog /> : <DagEventLog />}
+    </section>
+  );
+}
+
+/** Airflow's event log: triggers, pauses, clears, edits, newest first. */
+function DagEventLog() {
   const [dagId, setDagId] = useState("");
   const [event, setEvent] = useState("");
   const [owner, setOwner] = useState("");
@@ -39,21 +69,19 @@ export function AuditLogs() {
       ),
     [filters.dagId, filters.event, filters.owner, offset],
     3000,
+    { kinds: ["dag", "dag_run", "task_instance"] },
   );
   const filter = (set: (v: string) => void) => (e: React.ChangeEvent<HTMLInputElement>) => {
     set(e.target.value);
     setOffset(0);
   };
   return (
-    <section>
-      <header className="page-header">
-        <h1>Audit Logs</h1>
-        <div className="filters">
-          <input type="search" placeholder="DAG id" aria-label="DAG id" value={dagId} onChange={filter(setDagId)} />
-          <input type="search" placeholder="Event" aria-label="Event" value={event} onChange={filter(setEvent)} />
-          <input type="search" placeholder="User" aria-label="User" value={owner} onChange={filter(setOwner)} />
-        </div>
-      </header>
+    <div data-testid="dag-event-log">
+      <div className="filters">
+        <input type="search" placeholder="DAG id" aria-label="DAG id" value={dagId} onChange={filter(setDagId)} />
+        <input type="search" placeholder="Event" aria-label="Event" value={event} onChange={filter(setEvent)} />
+        <input type="search" placeholder="User" aria-label="User" value={owner} onChange={filter(setOwner)} />
+      </div>
       <ErrorText error={logs.error} />
       {!logs.data ? (
         <Loading what="audit logs" />
@@ -92,6 +120,6 @@ export function AuditLogs() {
           <Pager offset={offset} total={logs.data.total_entries} onChange={setOffset} />
         </>
       )}
-    </section>
+    </div>
   );
 }
