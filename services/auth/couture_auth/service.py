@@ -22,6 +22,8 @@ from couture_auth.tokens import (
     DEFAULT_TTL,
     REFRESH,
     InvalidTokenError,
+    KeySource,
+    LocalKeys,
     TokenClaims,
     TokenIssuer,
     TokenVerifier,
@@ -97,7 +99,8 @@ class AuthService:
         self._secret_box = secret_box
         key = load_or_create_signing_key(signing_key_path(home))
         self._issuer = TokenIssuer(key, ttl=token_ttl, refresh_ttl=refresh_ttl)
-        self._verifier = self._issuer.verifier()
+        self._keys = LocalKeys([key])
+        self._verifier = TokenVerifier(self._keys)
         self._directory = AuthDirectory(log, longest_token_lifetime=max(token_ttl, refresh_ttl))
         # Exchanging a refresh token is check-then-revoke: one at a time, so a token sent twice at
         # once is exchanged once and then seen as reused.
@@ -107,6 +110,11 @@ class AuthService:
     def verifier(self) -> TokenVerifier:
         """Checks tokens against this process's own key (no fetching)."""
         return self._verifier
+
+    @property
+    def keys(self) -> KeySource:
+        """This process's own signing key's public half."""
+        return self._keys
 
     @property
     def access_ttl(self) -> timedelta:

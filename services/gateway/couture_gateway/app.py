@@ -143,7 +143,7 @@ def create_app(
         settings=settings,
         projector=projector,
         auth=auth_service,
-        verifier=token_verifier(settings.auth_url, auth_service.verifier),
+        verifier=token_verifier(settings.auth_url, auth_service.keys),
         projection_timeout=projection_timeout,
     )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import httpx
 from joserfc.jwk import KeySet
 
-from couture_auth.tokens import KeysUnavailable, TokenVerifier, key_set
+from couture_auth.tokens import KeySource, KeysUnavailable, TokenVerifier, key_set
 
 JWKS_PATH = "/auth/jwks.json"
 
@@ -60,7 +60,20 @@ class RemoteJwks:
             raise KeysUnavailable(f"cannot read the JWKS at {self._url}: {error}") from None
 
 
-def token_verifier(auth_url: str | None, local: TokenVerifier) -> TokenVerifier:
-    """How a process other than the issuer checks tokens: against the JWKS of the auth service at
-    ``auth_url`` (distributed), else with ``local``, the key this process already holds (standalone)."""
-    return local if auth_url is None else TokenVerifier(RemoteJwks(auth_url))
+class CombinedKeys:
+    """The keys of several sources as one set: a gateway trusts the tokens it signs itself (its
+    embedded logins) and those the auth service signs, even when the two keys differ."""
+
+    def __init__(self, *sources: KeySource) -> None:
+        self._sources = sources
+
+    async def keys(self, *, refetch: bool = False) -> KeySet:
+        return KeySet([key for source in self._sources for key in (await source.keys(refetch=refetch)).keys])
+
+
+def token_verifier(auth_url: str | None, own_keys: KeySource) -> TokenVerifier:
+    """How a gateway checks tokens: against the JWKS of the auth service at ``auth_url`` besides its
+    own key (distributed), else with its own key alone (standalone)."""
+    if auth_url is None:
+        return TokenVerifier(own_keys)
+    return TokenVerifier(CombinedKeys(own_keys, RemoteJwks(auth_url)))
