@@ -222,3 +222,21 @@ async def test_a_failed_browser_login_sets_no_cookie_and_is_audited(
         "failed",
         "superadmin",
     )
+
+
+async def test_another_site_cannot_sign_a_visitor_in_or_renew_their_session(
+    browser: httpx.AsyncClient,
+) -> None:
+    evil = {"Origin": "https://evil.example"}
+    forced = await browser.post("/auth/login", data=CREDENTIALS, headers=evil)
+    assert forced.status_code == 403
+    assert forced.json()["detail"].startswith("Cross-site request refused")
+    assert forced.headers.get_list("set-cookie") == []
+
+    csrf = await sign_in(browser)
+    same_site = await browser.post(
+        "/auth/refresh", headers={"X-CSRF-Token": csrf, "Origin": "http://127.0.0.1:8080"}
+    )
+    assert same_site.status_code == 200
+    cross = await browser.post("/auth/refresh", headers={"X-CSRF-Token": csrf, **evil})
+    assert cross.status_code == 403

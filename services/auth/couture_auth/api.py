@@ -24,6 +24,7 @@ from couture_auth.domain.redirects import safe_next
 from couture_auth.http import (
     SessionCookies,
     check_csrf,
+    check_same_origin,
     cookie_names,
     new_csrf_token,
     request_cookies_secure,
@@ -115,6 +116,7 @@ def auth_router(auth: AuthService, *, always_secure_cookies: bool) -> APIRouter:
     )
     async def login_session(request: Request) -> Response:
         """The browser's login: session cookies (``HttpOnly``, ``SameSite=Strict``) and a CSRF token."""
+        check_same_origin(request)
         body = await _parsed(request, BrowserLoginBody)
         tokens = await _login(auth, request, body)
         answer = SessionResponse(
@@ -141,6 +143,7 @@ def auth_router(auth: AuthService, *, always_secure_cookies: bool) -> APIRouter:
         cookie = request.cookies.get(cookie_names(secure).refresh)
         if cookie is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "No refresh token: sign in again")
+        check_same_origin(request)
         csrf = check_csrf(request, secure=secure)
         tokens = await _refresh(auth, cookie)
         response = JSONResponse(SessionResponse(username=tokens.subject, csrf_token=csrf).model_dump())

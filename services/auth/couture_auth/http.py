@@ -19,6 +19,7 @@ import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, Response, status
 
@@ -97,21 +98,16 @@ def set_session_cookies(
     refresh_ttl: timedelta,
 ) -> None:
     names = cookie_names(secure)
-    access_age = int(access_ttl.total_seconds())
     session_age = int(refresh_ttl.total_seconds())
-    response.set_cookie(
-        names.access, cookies.access_token, max_age=access_age, path="/",
-        secure=secure, httponly=True, samesite="strict",
-    )  # fmt: skip
-    response.set_cookie(
-        names.refresh, cookies.refresh_token, max_age=session_age, path=REFRESH_PATH,
-        secure=secure, httponly=True, samesite="strict",
-    )  # fmt: skip
-    # Readable by the UI's scripts (it echoes it in X-CSRF-Token), so not HttpOnly.
-    response.set_cookie(
-        names.csrf, cookies.csrf_token, max_age=session_age, path="/",
-        secure=secure, httponly=False, samesite="strict",
-    )  # fmt: skip
+    for name, value, max_age, path, httponly in (
+        (names.access, cookies.access_token, int(access_ttl.total_seconds()), "/", True),
+        (names.refresh, cookies.refresh_token, session_age, REFRESH_PATH, True),
+        # Readable by the UI's scripts (it echoes it in X-CSRF-Token), so not HttpOnly.
+        (names.csrf, cookies.csrf_token, session_age, "/", False),
+    ):
+        response.set_cookie(
+            name, value, max_age=max_age, path=path, secure=secure, httponly=httponly, samesite="strict"
+        )
 
 
 def clear_session_cookies(response: Response, *, secure: bool) -> None:
@@ -138,6 +134,16 @@ def check_csrf(request: Request, *, secure: bool) -> str:
             status.HTTP_403_FORBIDDEN, f"CSRF token wrong: {CSRF_HEADER} must equal the csrf cookie"
         )
     return expected
+
+
+def check_same_origin(request: Request) -> None:
+    """403 for a browser request another site made (its ``Origin`` names another host): another
+    site must not sign a visitor in to an account of its choosing (login CSRF)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    if urlsplit(origin).hostname != request.url.hostname:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Cross-site request refused: Origin is another site")
 
 
 def unauthorized(detail: str, *, error: str | None = "invalid_token", expired: bool = False) -> HTTPException:
