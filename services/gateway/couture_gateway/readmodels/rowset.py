@@ -78,6 +78,10 @@ class RowSet:
         self._scopes: dict[str, dict[tuple[str, ...], set[tuple[Any, ...]]]] = defaultdict(
             lambda: defaultdict(set)
         )
+        # Per table, the loaded scopes a row key tells membership of: (key -> its values there, values).
+        self._key_scopes: dict[str, list[tuple[Callable[[Key], tuple[Any, ...]], set[tuple[Any, ...]]]]] = (
+            defaultdict(list)
+        )
         # Run-scoped tables (key starts with dag_id, run_id) are scanned per run, not whole.
         self._by_prefix: dict[str, dict[Key, set[Key]]] = defaultdict(lambda: defaultdict(set))
 
@@ -88,7 +92,18 @@ class RowSet:
             key = key_of(row)
             if key not in stored:
                 self._store(scope.table, key, row)
-        self._scopes[scope.table][scope.columns].add(scope.values)
+        self._scope_values(scope.table, scope.columns).add(scope.values)
+
+    def _scope_values(self, table: str, columns: tuple[str, ...]) -> set[tuple[Any, ...]]:
+        """The values of the loaded scopes of ``table`` on ``columns`` (a set to add to)."""
+        by_columns = self._scopes[table]
+        values = by_columns.get(columns)
+        if values is None:
+            values = by_columns[columns] = set()
+            part = _key_part(table, columns)
+            if part is not None:
+                self._key_scopes[table].append((part, values))
+        return values
 
     def get(self, table: sa.Table, key: Key) -> Row | None:
         stored = self._rows[table.name]
@@ -195,7 +210,7 @@ class RowSet:
                     written = key in self._dirty.get(table, ())
                     carried._store(table, key, _as_stored(table, row) if written else row)
             for columns, values in by_columns.items():
-                carried._scopes[table][columns] = values
+                carried._scope_values(table, columns).update(values)
         return carried, missing
 
     def _store(self, table: str, key: Key, row: Row) -> None:
@@ -204,11 +219,7 @@ class RowSet:
             self._by_prefix[table][key[:2]].add(key)
 
     def _covers_key(self, table: str, key: Key) -> bool:
-        for columns, values in self._scopes[table].items():
-            positions = _key_positions(table, columns)
-            if positions is not None and tuple(key[i] for i in positions) in values:
-                return True
-        return False
+        return any(part(key) in values for part, values in self._key_scopes[table])
 
     def _covered(self, table: str, named: dict[str, Any]) -> bool:
         for columns, values in self._scopes[table].items():
@@ -230,9 +241,13 @@ def _as_stored(table: str, row: Row) -> Row:
 
 
 @functools.cache
-def _key_positions(table: str, columns: tuple[str, ...]) -> tuple[int, ...] | None:
-    """Where ``columns`` sit in the table's key; None when the key does not hold them all."""
+def _key_part(table: str, columns: tuple[str, ...]) -> Callable[[Key], tuple[Any, ...]] | None:
+    """``key`` -> its values in ``columns``; None when the table's key does not hold them all."""
     key_columns = KEYS[table]
     if not set(columns) <= set(key_columns):
         return None
-    return tuple(key_columns.index(c) for c in columns)
+    if key_columns[: len(columns)] == columns:
+        size = len(columns)
+        return lambda key: key[:size]
+    positions = tuple(key_columns.index(c) for c in columns)
+    return lambda key: tuple(key[i] for i in positions)

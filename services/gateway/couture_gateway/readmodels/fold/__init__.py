@@ -104,10 +104,5 @@ def scopes_for(record: Record) -> list[Scope]:
 def apply(rows: RowSet, record: Record) -> None:
     """Fold one record into ``rows``; every scope ``scopes_for(record)`` names must be loaded."""
     env = record.envelope
-    ctx = Context(
-        time=env.time,
-        actor=env.actor,
-        event_id=env.id,
-        position_id=position_id(record.topic, record.partition, record.offset),
-    )
+    ctx = Context(env.time, env.actor, env.id, position_id(record.topic, record.partition, record.offset))
     _mapping(env.payload)[1](rows, env.payload, ctx)
