@@ -314,6 +314,26 @@ async def test_rebuild_from_offset_zero_gives_identical_tables(
     assert await dump(engine) == live
 
 
+async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch_and_restores_durability(
+    log: SqliteEventLog, engine: AsyncEngine
+) -> None:
+    await append_all(log, realistic_history())
+    await project_all(engine, log)
+    whole = await dump(engine)
+
+    # Runs straddle batches: each batch takes the previous one's rows instead of reading them.
+    await rebuild(engine, log, batch_size=7)
+
+    assert await dump(engine) == whole
+    connections = [await engine.connect() for _ in range(3)]
+    try:
+        # The rebuild commits without fsync; the pool's connections are back to the usual setting.
+        assert [await c.scalar(sa.text("PRAGMA synchronous")) for c in connections] == [1, 1, 1]
+    finally:
+        for c in connections:
+            await c.close()
+
+
 async def test_two_projectors_on_one_database_apply_each_event_once(
     log: SqliteEventLog, engine: AsyncEngine, tmp_path: Path
 ) -> None:
