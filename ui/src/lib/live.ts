@@ -2,12 +2,13 @@
  * One live stream per signed-in tab (GET /api/couture/live), shared by every view through a context:
  * views subscribe with what they show and refetch as soon as a change concerns them.
  *
- * fetch() reads the stream (not EventSource) so it carries whatever the other API calls carry: the
- * session cookie, or the bearer token while one is kept in the tab. The connection is considered
- * down when it fails, ends, or stays silent past two heartbeats; it is then retried with backoff and,
- * once back, every view refetches once (changes may have been missed meanwhile).
+ * fetch() reads the stream (not EventSource) so it is sent like every other API call, with the
+ * session cookie, and a refusal because the access token expired renews the session first. The
+ * connection is considered down when it fails, ends, or stays silent past two heartbeats; it is then
+ * retried with backoff and, once back, every view refetches once (changes may have been missed).
  */
 import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { hasSession, renewSession } from "../api/client";
 import { affects, parseChanges, ServerEventParser, type Change, type LiveFilter } from "./liveEvents";
 
 export const LIVE_PATH = "/api/couture/live";
@@ -49,12 +50,6 @@ export function useLiveChanges(filter: LiveFilter | undefined, onChange: () => v
   return live.connected && filter !== undefined;
 }
 
-/** Until the session moves to cookies only, a tab may hold a bearer token (session.tsx keeps it here). */
-function authorization(): Record<string, string> {
-  const token = sessionStorage.getItem("couture.token");
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
 /** One stream and its reconnections, from start() until stop(). */
 class Connection {
   private controller: AbortController | null = null;
@@ -94,12 +89,11 @@ class Connection {
   private async stream(): Promise<boolean> {
     const controller = new AbortController();
     this.controller = controller;
-    const answer = await fetch(LIVE_PATH, {
-      headers: { Accept: "text/event-stream", ...authorization() },
-      credentials: "same-origin",
-      cache: "no-store",
-      signal: controller.signal,
-    });
+    const open = () =>
+      fetch(LIVE_PATH, { headers: { Accept: "text/event-stream" }, credentials: "same-origin", cache: "no-store", signal: controller.signal });
+    let answer = await open();
+    // The stream ends when the access token expires; the refresh cookie gets a new one.
+    if (answer.status === 401 && hasSession() && (await renewSession())) answer = await open();
     if (!answer.ok || !answer.body) {
       await answer.body?.cancel();
       return false;
