@@ -180,3 +180,22 @@ async def test_the_stream_needs_a_signed_in_user(served: Served) -> None:
         assert (await client.get(LIVE)).status_code == 401
         bad = await client.get(LIVE, headers={"Authorization": "Bearer not-a-token"})
         assert bad.status_code == 401
+
+
+async def test_a_browser_session_cookie_opens_the_stream_and_logging_out_ends_it(served: Served) -> None:
+    served.hub.settings = LiveSettings(heartbeat=0.2)
+    async with httpx.AsyncClient(base_url=served.base_url, timeout=30) as browser:
+        login = await browser.post("/auth/login", json={"username": "superadmin", "password": "couture@123"})
+        assert login.status_code == 200, login.text
+        assert "authorization" not in {k.lower() for k in browser.headers}
+        async with browser.stream("GET", LIVE) as response:
+            assert response.status_code == 200, await response.aread()
+            events = Stream(response)
+            assert (await events.next())[0] == "ready"
+            csrf = next(value for name, value in browser.cookies.items() if name.endswith("couture_csrf"))
+            out = await browser.post("/api/couture/users/me/logout", headers={"X-CSRF-Token": csrf})
+            assert out.status_code == 204, out.text
+            # The next heartbeat re-checks the session: revoked, the stream ends.
+            while (heard := await events.next(timeout=5))[0] in ("change", "comment"):
+                pass
+            assert heard == ("end", None)
