@@ -20,7 +20,7 @@ from couture_gateway.readmodels.changes import Change
 from tests.e2e.standalone import free_port
 
 from .test_gateway import Harness, harness, signing_key_pem
-from .test_rbac import sign_in
+from .test_rbac import role_body, sign_in
 
 __all__ = ["harness", "signing_key_pem"]
 
@@ -122,18 +122,13 @@ async def test_a_user_hears_nothing_of_dags_they_may_not_read(served: Served) ->
     h = served.harness
     for dag_id in ("etl", "payroll"):
         await h.add_dag(dag_id)
-    role = {
-        "name": "team-a",
-        "actions": [
-            {"action": {"name": action}, "resource": {"name": resource}}
-            for action, resource in (
-                ("can_list", "DagModelView"),
-                ("can_list", "DagRunModelView"),
-                ("can_list", "TaskInstanceModelView"),
-                ("can_dag_read", "etl"),
-            )
-        ],
-    }
+    role = role_body(
+        "team-a",
+        ("can_list", "DagModelView"),
+        ("can_list", "DagRunModelView"),
+        ("can_list", "TaskInstanceModelView"),
+        ("can_dag_read", "etl"),
+    )
     assert (await h.post("/api/couture/security/roles", json=role)).status_code == 201
     team = await sign_in(h, "tess", "team-a")
     async with stream(served, team) as events:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from couture_common.events import SlaMissed
 
 from .test_gateway import START, Harness, harness, signing_key_pem
-from .test_rbac import sign_in
+from .test_rbac import role_body, sign_in
 
 __all__ = ["harness", "signing_key_pem"]
 
@@ -57,13 +57,7 @@ async def test_sla_misses_are_listed_newest_first_filtered_and_only_for_readable
     bad = await h.get("/api/couture/slaMisses", params={"order_by": "secret"})
     assert bad.status_code == 400
 
-    role = {
-        "name": "team-a",
-        "actions": [
-            {"action": {"name": "can_list"}, "resource": {"name": "SlaMissModelView"}},
-            {"action": {"name": "can_dag_read"}, "resource": {"name": "etl"}},
-        ],
-    }
+    role = role_body("team-a", ("can_list", "SlaMissModelView"), ("can_dag_read", "etl"))
     assert (await h.post("/api/couture/security/roles", json=role)).status_code == 201
     team = await sign_in(h, "tess", "team-a")
     mine = (await h.client.get("/api/couture/slaMisses", headers=team)).json()

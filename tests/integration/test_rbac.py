@@ -63,6 +63,11 @@ async def sign_in(harness: Harness, username: str, *roles: str) -> dict[str, str
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
+def role_body(name: str, *pairs: tuple[str, str]) -> dict[str, object]:
+    """The body of ``POST /api/couture/security/roles`` for a role granting ``(action, resource)`` pairs."""
+    return {"name": name, "actions": [{"action": {"name": a}, "resource": {"name": r}} for a, r in pairs]}
+
+
 async def call(harness: Harness, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     url = re.sub(r"\{[^}]+\}", "1", path)
     body: dict[str, object] | None = {} if method in ("POST", "PATCH", "PUT") else None
@@ -161,23 +166,18 @@ async def test_a_custom_role_sees_only_its_dags_and_acts_on_the_dag_it_was_check
 ) -> None:
     for dag_id in ("etl", "payroll", "report"):
         await harness.add_dag(dag_id)
-    role = {
-        "name": "team-a",
-        "actions": [
-            {"action": {"name": action}, "resource": {"name": resource}}
-            for action, resource in (
-                ("can_list", "DagModelView"),
-                ("can_show", "DagModelView"),
-                ("can_list", "DagRunModelView"),
-                ("can_trigger", "Airflow"),
-                ("can_list", "LogModelView"),
-                ("can_show", "LogModelView"),
-                ("can_dag_read", "etl"),
-                ("can_dag_read", "report"),
-                ("can_dag_edit", "report"),
-            )
-        ],
-    }
+    role = role_body(
+        "team-a",
+        ("can_list", "DagModelView"),
+        ("can_show", "DagModelView"),
+        ("can_list", "DagRunModelView"),
+        ("can_trigger", "Airflow"),
+        ("can_list", "LogModelView"),
+        ("can_show", "LogModelView"),
+        ("can_dag_read", "etl"),
+        ("can_dag_read", "report"),
+        ("can_dag_edit", "report"),
+    )
     created = await harness.post("/api/couture/security/roles", json=role)
     assert created.status_code == 201, created.text
     team = await sign_in(harness, "tess", "team-a")
