@@ -63,12 +63,22 @@ class Dropped(Exception):
 
 def visible(principal: Principal, changes: Iterable[Change]) -> Changes:
     """The changes ``principal`` may hear of: kinds it may list, on DAGs it may read."""
-    return frozenset(
-        change
-        for change in changes
-        if _may_list(principal, change.kind)
-        and (change.dag_id is None or can_access_dag(principal, DAG_READ, change.dag_id))
-    )
+    # Called for every stream on every batch the projector commits: each check is made once.
+    kinds: dict[str, bool] = {}
+    dags: dict[str, bool] = {}
+    shown = []
+    for change in changes:
+        if change.kind not in kinds:
+            kinds[change.kind] = _may_list(principal, change.kind)
+        if not kinds[change.kind]:
+            continue
+        if change.dag_id is not None:
+            if change.dag_id not in dags:
+                dags[change.dag_id] = can_access_dag(principal, DAG_READ, change.dag_id)
+            if not dags[change.dag_id]:
+                continue
+        shown.append(change)
+    return frozenset(shown)
 
 
 def _may_list(principal: Principal, kind: str) -> bool:
