@@ -18,7 +18,7 @@ from couture_common.eventlog import EventLogError, Record, TopicPartition
 from couture_common.eventlog.factory import open_event_log
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import UnknownEventError, encode_payload
-from couture_common.topics import CONFIG, HEARTBEAT, RUN, TOPICS, TopicSpec
+from couture_common.topics import AUTH, CONFIG, HEARTBEAT, RUN, TOPICS, TopicSpec
 from tests.contract.eventlog_contract import (
     ALL_RUN_PARTITIONS,
     SPREAD_DAG_IDS,
@@ -89,6 +89,24 @@ async def test_topics_are_created_with_their_partitions_and_retention(
     assert (run["cleanup.policy"], run["retention.ms"]) == ("delete", "-1")
     assert (heartbeat["cleanup.policy"], heartbeat["retention.ms"]) == ("delete", str(24 * 3_600_000))
     assert config["cleanup.policy"] == "compact"
+
+
+async def test_a_topic_kept_otherwise_than_its_spec_is_altered_to_it(
+    kafka_bootstrap: str, namespace: str
+) -> None:
+    # Older versions compacted the auth topic, where compaction loses a user's earlier events.
+    async with KafkaEventLog(
+        kafka_bootstrap, topics={AUTH: TopicSpec(AUTH, 1, compacted=True)}, namespace=namespace
+    ):
+        pass
+    assert (await topic_configs(kafka_bootstrap, [namespace + AUTH]))[namespace + AUTH][
+        "cleanup.policy"
+    ] == "compact"
+
+    async with KafkaEventLog(kafka_bootstrap, topics={AUTH: TOPICS[AUTH]}, namespace=namespace):
+        auth = (await topic_configs(kafka_bootstrap, [namespace + AUTH]))[namespace + AUTH]
+
+    assert (auth["cleanup.policy"], auth["retention.ms"]) == ("delete", "-1")
 
 
 async def test_a_topic_on_the_cluster_with_other_partitions_is_refused(

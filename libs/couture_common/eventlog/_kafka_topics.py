@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 from couture_common.eventlog.port import EventLogError
@@ -28,9 +29,13 @@ def topic_config(spec: TopicSpec) -> dict[str, str]:
 
 
 async def ensure_topics(admin: AIOKafkaAdminClient, topics: Mapping[str, TopicSpec], namespace: str) -> None:
-    """Create the missing topics (named ``namespace + name``); check the partitions of existing ones."""
+    """Create the missing topics (named ``namespace + name``); check the partitions of existing ones
+    and bring their retention to what their spec says."""
     existing = await _partition_counts(admin, [namespace + name for name in topics])
     missing = [spec for name, spec in topics.items() if namespace + name not in existing]
+    await _keep_as_specified(
+        admin, {namespace + name: spec for name, spec in topics.items() if namespace + name in existing}
+    )
     if missing:
         brokers = (await admin.describe_cluster())["brokers"]
         replication = max(1, min(_MAX_REPLICATION, len(brokers)))
@@ -56,6 +61,46 @@ async def ensure_topics(admin: AIOKafkaAdminClient, topics: Mapping[str, TopicSp
                 f"topic {name!r} has {found} partitions on the Kafka cluster but is configured with "
                 f"{spec.partitions}; a topic's partition count cannot change, it decides key order"
             )
+
+
+async def _keep_as_specified(admin: AIOKafkaAdminClient, topics: Mapping[str, TopicSpec]) -> None:
+    """Alter existing topics whose cleanup policy or retention differ from their spec.
+
+    A topic created by an older version may be compacted where compaction now loses events (the
+    ``auth`` topic was); switching it to the spec's policy stops any further loss.
+    """
+    if not topics:
+        return
+    try:
+        responses = await admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name) for name in topics]
+        )
+    except KafkaError as exc:
+        raise EventLogError(f"cannot describe the Kafka topics' configuration: {exc}") from exc
+    stale: list[ConfigResource] = []
+    for response in responses:
+        for code, message, _type, name, entries, *_ in response.resources:
+            if code != 0:
+                raise EventLogError(
+                    f"cannot describe the Kafka topic {name!r}: {message or for_code(code).__name__}"
+                )
+            wanted = topic_config(topics[name])
+            current = {entry[0]: entry[1] for entry in entries}
+            if any(current.get(key) != value for key, value in wanted.items()):
+                stale.append(ConfigResource(ConfigResourceType.TOPIC, name, configs=wanted))
+    if not stale:
+        return
+    try:
+        altered = await admin.alter_configs(stale)
+    except KafkaError as exc:
+        raise EventLogError(f"cannot change the Kafka topics' configuration: {exc}") from exc
+    for response in altered:
+        for code, message, _type, name, *_ in response.resources:
+            if code != 0:
+                raise EventLogError(
+                    f"cannot change the configuration of the Kafka topic {name!r}: "
+                    f"{message or for_code(code).__name__}"
+                )
 
 
 async def _visible(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:

@@ -1,8 +1,9 @@
 """The event log on Apache Kafka: the distributed deployment's adapter of the log port.
 
 * Topics are created on :meth:`KafkaEventLog.start` with their partition counts: event topics
-  keep everything (``retention.ms=-1``), ``heartbeat`` keeps its ``retention_hours``, ``config``
-  and ``auth`` are compacted. An existing topic with another partition count is refused.
+  keep everything (``retention.ms=-1``), ``heartbeat`` and ``login`` keep their
+  ``retention_hours``, ``config`` is compacted. An existing topic with another partition count is
+  refused; one kept otherwise than its spec says is altered to it.
 * Each event goes to partition ``partition_for(key, partitions)``, passed explicitly on send, so
   both adapters put a key on the same partition and one group member owns all of a DAG's runs.
 * The producer is idempotent with ``acks=all``: a retried send is written once, in order.

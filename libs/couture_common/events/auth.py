@@ -1,4 +1,4 @@
-"""Topics ``auth`` (compacted: users, roles, LDAP settings) and ``audit`` (who did what, from where).
+"""Topics ``auth`` (users, roles, LDAP settings; kept forever) and ``audit`` (who did what, from where).
 
 Passwords travel only as argon2 hashes and the LDAP bind password only as a Fernet token; an
 audit record names what was touched, never a value that was written.

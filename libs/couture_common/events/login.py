@@ -1,6 +1,6 @@
 """Topic ``login``: failed logins, the facts every auth process folds its lockout from.
 
-Kept apart from the compacted ``auth`` topic: these are not configuration, only recent ones
+Kept apart from the ``auth`` topic (kept forever): these are not configuration, only recent ones
 matter (the topic keeps a day), and a spray of made-up usernames must not grow the user directory.
 The envelope's time is when the attempt was judged.
 """
