@@ -203,7 +203,15 @@ async def postgres_database(server_url: str) -> AsyncIterator[str]:
     finally:
         admin = await asyncpg.connect(admin_dsn)
         try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            for attempt in range(20):
+                try:
+                    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    break
+                except asyncpg.InsufficientPrivilegeError:
+                    # An autovacuum worker on the new tables, which FORCE may not end: it soon stops.
+                    if attempt == 19:
+                        raise
+                    await asyncio.sleep(0.5)
         finally:
             await admin.close()
 
