@@ -43,7 +43,7 @@ async def load(conn: AsyncConnection, scopes: Iterable[Scope], *, carried: RowSe
             size = next(n for n in _SIZES if n >= len(chunk))
             # NULL keys match no row: padding costs nothing but its parameters.
             padded = chunk + [(None,) * len(columns)] * (size - len(chunk))
-            params = {f"v{i}_{j}": value for i, values in enumerate(padded) for j, value in enumerate(values)}
+            params = {f"v{i}_{j}": value for i, key in enumerate(padded) for j, value in enumerate(key)}
             query = compiled(
                 conn.dialect,
                 ("load", table_name, columns, size),
