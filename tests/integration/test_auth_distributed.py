@@ -1,5 +1,6 @@
 """Distributed: the gateway and the registry hold no key of the auth service's; they verify its
-tokens against its JWKS over HTTP, and a session it revokes is refused by both (real processes)."""
+tokens against its JWKS over HTTP, and a session logged out anywhere is refused everywhere (real
+processes)."""
 
 from __future__ import annotations
 
@@ -40,17 +41,21 @@ def test_gateway_and_registry_verify_auth_tokens_by_its_jwks_and_share_its_revoc
     # The gateway's own key is another one; its JWKS is its own, not the auth service's.
     assert httpx.get(f"{gateway.base_url}/.well-known/jwks.json", timeout=5).json() != jwks
 
-    # The refresh token is used twice: the auth service ends the session; both others refuse it.
+    # Renewed at the auth service, logged out at the gateway: the registry refuses the session too.
     refresh = f"{auth.base_url}/auth/refresh"
     renewed = httpx.post(refresh, json={"refresh_token": tokens["refresh_token"]}, timeout=10)
     assert renewed.status_code == 200
-    reused = httpx.post(refresh, json={"refresh_token": tokens["refresh_token"]}, timeout=10)
-    assert reused.status_code == 401
     fresh = {"Authorization": f"Bearer {renewed.json()['access_token']}"}
+    logout = httpx.post(f"{gateway.base_url}/api/couture/users/me/logout", headers=fresh, timeout=10)
+    assert logout.status_code == 204
     for url in (dags, files):
-        refused = httpx.get(url, headers=fresh, timeout=10)
+        refused = httpx.get(url, headers=bearer, timeout=10)
         assert refused.status_code == 401, url
         assert refused.json() == {"detail": "Token revoked (logged out)"}
+    assert (
+        httpx.post(refresh, json={"refresh_token": renewed.json()["refresh_token"]}, timeout=10).status_code
+        == 401
+    )
 
     for process in (gateway, registry, auth):
         assert process.terminate() == 0

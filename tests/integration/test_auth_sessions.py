@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from http.cookies import SimpleCookie
 
 import httpx
 import pytest
 
+from couture_auth.service import AuthService, IssuedTokens
+from couture_common.clock import utcnow
 from couture_common.events import AuditRecorded, TokenRevoked
 
 from .test_gateway import Harness, harness, signing_key_pem
@@ -141,8 +144,8 @@ async def test_logout_clears_the_cookies_and_revokes_the_session(
     assert (await browser.get("/api/v2/dags")).status_code == 401
 
 
-async def test_the_refresh_cookie_renews_the_session_once_and_its_reuse_ends_it(
-    browser: httpx.AsyncClient, harness: Harness
+async def test_the_refresh_cookie_renews_the_session_and_a_lost_answer_may_be_retried(
+    browser: httpx.AsyncClient,
 ) -> None:
     csrf = await sign_in(browser)
     old_refresh = browser.cookies["couture_refresh"]
@@ -155,21 +158,51 @@ async def test_the_refresh_cookie_renews_the_session_once_and_its_reuse_ends_it(
     assert browser.cookies["couture_refresh"] != old_refresh
     assert (await browser.get("/api/v2/dags")).status_code == 200
 
-    # A copy of the used refresh token comes back: the whole session ends, the renewed tokens too.
-    transport = httpx.ASGITransport(app=harness.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as thief:
-        thief.cookies.set("couture_refresh", old_refresh, path="/auth/refresh")
-        thief.cookies.set("couture_csrf", "chosen-by-thief")
-        reused = await thief.post("/auth/refresh", headers={"X-CSRF-Token": "chosen-by-thief"})
+    # The answer was lost (the tab reloaded mid-way): the used cookie comes back at once, from the
+    # same browser. Within the grace that is a retry, not a theft: renewed again, session kept.
+    browser.cookies.set("couture_refresh", old_refresh, path="/auth/refresh")
+    retried = await browser.post("/auth/refresh", headers={"X-CSRF-Token": csrf})
+    assert retried.status_code == 200, retried.text
+    assert (await browser.get("/api/v2/dags")).status_code == 200
+
+
+async def used_a_minute_ago(harness: Harness) -> tuple[IssuedTokens, IssuedTokens]:
+    """A login whose refresh token was exchanged a minute ago: (the login's tokens, their successors)."""
+    auth: AuthService = harness.app.state.gateway.auth
+    past = utcnow() - timedelta(minutes=1)
+    login = await auth.login("superadmin", "couture@123", now=past)
+    return login, await auth.refresh(login.refresh_token, now=past + timedelta(seconds=1))
+
+
+async def test_a_refresh_token_sent_again_after_the_grace_ends_its_session(harness: Harness) -> None:
+    login, successor = await used_a_minute_ago(harness)
+    newest = {"Authorization": f"Bearer {successor.access_token}"}
+    assert (await harness.client.get("/api/v2/dags", headers=newest)).status_code == 200
+
+    reused = await harness.client.post("/auth/refresh", json={"refresh_token": login.refresh_token})
     assert reused.status_code == 401
     assert reused.json()["detail"].startswith("Refresh token already used: the session is revoked")
-    assert (await browser.get("/api/v2/dags")).status_code == 401
-    assert (await browser.post("/auth/refresh", headers={"X-CSRF-Token": csrf})).status_code == 401
+    revoked = await harness.client.get("/api/v2/dags", headers=newest)
+    assert revoked.json() == {"detail": "Token revoked (logged out)"}
+    refused = await harness.client.post("/auth/refresh", json={"refresh_token": successor.refresh_token})
+    assert refused.status_code == 401
+    # Another login session of the same user is untouched.
+    assert (await harness.get("/api/v2/dags")).status_code == 200
 
 
-async def test_an_api_client_refresh_rotates_and_a_reused_refresh_token_revokes_the_session(
-    harness: Harness,
+async def test_a_stolen_refresh_cookie_replayed_later_ends_the_session(
+    browser: httpx.AsyncClient, harness: Harness
 ) -> None:
+    login, successor = await used_a_minute_ago(harness)
+    browser.cookies.set("couture_refresh", login.refresh_token, path="/auth/refresh")
+    browser.cookies.set("couture_csrf", "chosen-by-thief")
+    reused = await browser.post("/auth/refresh", headers={"X-CSRF-Token": "chosen-by-thief"})
+    assert reused.status_code == 401
+    victim = {"Authorization": f"Bearer {successor.access_token}"}
+    assert (await harness.client.get("/api/v2/dags", headers=victim)).status_code == 401
+
+
+async def test_an_api_client_refresh_rotates_its_refresh_token(harness: Harness) -> None:
     first = (await harness.client.post("/auth/token", json=CREDENTIALS)).json()
     second = await harness.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
@@ -179,12 +212,8 @@ async def test_an_api_client_refresh_rotates_and_a_reused_refresh_token_revokes_
     assert third.status_code == 200
     newest = {"Authorization": f"Bearer {third.json()['access_token']}"}
     assert (await harness.client.get("/api/v2/dags", headers=newest)).status_code == 200
-
-    reused = await harness.client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
-    assert reused.status_code == 401
-    assert (await harness.client.get("/api/v2/dags", headers=newest)).status_code == 401
-    # Another login session of the same user is untouched.
-    assert (await harness.get("/api/v2/dags")).status_code == 200
+    # Each exchanged refresh token was revoked (by its own jti), the session itself was not.
+    assert len(await harness.logged(TokenRevoked)) == 2
 
 
 @pytest.mark.parametrize(

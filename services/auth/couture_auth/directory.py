@@ -14,7 +14,10 @@ from couture_auth.domain.users import UserDirectory, fold, without_stale_revocat
 from couture_auth.tokens import DEFAULT_REFRESH_TTL
 from couture_common.clock import utcnow
 from couture_common.eventlog import Consumer, EventLog
+from couture_common.events import TokenRevoked
 from couture_common.topics import AUTH
+
+_REVOKED_AT_KEPT = timedelta(minutes=10)
 
 
 class AuthDirectory:
@@ -30,6 +33,9 @@ class AuthDirectory:
         self._longest = longest_token_lifetime
         self._clock = clock
         self._directory = UserDirectory()
+        #: When the log recorded each recent revocation (its envelope's time), for telling a
+        #: client's retry from a replay (``AuthService.refresh``); kept for ``_REVOKED_AT_KEPT``.
+        self._revoked_at: dict[str, datetime] = {}
         self._consumer: Consumer | None = None
         self._lock = asyncio.Lock()
         self._catch_ups_begun = 0
@@ -43,6 +49,10 @@ class AuthDirectory:
         """Users, roles and revocations as of everything in the log now."""
         await self._catch_up()
         return self._directory
+
+    def revoked_at(self, token_id: str | None) -> datetime | None:
+        """When ``token_id`` was revoked, if that was recent (as of the last catch-up)."""
+        return None if token_id is None else self._revoked_at.get(token_id)
 
     async def close(self) -> None:
         if self._consumer is not None:
@@ -65,6 +75,11 @@ class AuthDirectory:
                 self._consumer = self._log.consumer([AUTH])
             while records := await self._consumer.poll(timeout=0):
                 self._directory = fold((r.envelope.payload for r in records), self._directory)
+                for record in records:
+                    if isinstance(record.envelope.payload, TokenRevoked):
+                        self._revoked_at.setdefault(record.envelope.payload.token_id, record.envelope.time)
+            now = self._clock()
             self._directory = without_stale_revocations(
-                self._directory, now=self._clock(), longest_lifetime=self._longest
+                self._directory, now=now, longest_lifetime=self._longest
             )
+            self._revoked_at = {t: at for t, at in self._revoked_at.items() if now - at < _REVOKED_AT_KEPT}

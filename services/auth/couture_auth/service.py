@@ -53,6 +53,10 @@ class LoginThrottled(Exception):
         self.retry_at = retry_at
 
 
+#: How long after its use a refresh token sent again is taken for the same client retrying.
+REFRESH_REUSE_GRACE = timedelta(seconds=10)
+
+
 class RefreshTokenReused(AuthenticationFailed):
     """A refresh token came back after it was exchanged: a copy exists, so its session was ended."""
 
@@ -80,6 +84,7 @@ class AuthService:
         admin_password: str | None = None,
         token_ttl: timedelta = DEFAULT_TTL,
         refresh_ttl: timedelta = DEFAULT_REFRESH_TTL,
+        refresh_reuse_grace: timedelta = REFRESH_REUSE_GRACE,
         lockout: LockoutPolicy | None = None,
         ldap: LdapSettings | None = None,
         ldap_bind_password: str = "",
@@ -102,6 +107,7 @@ class AuthService:
         self._keys = LocalKeys([key])
         self._verifier = TokenVerifier(self._keys)
         self._directory = AuthDirectory(log, longest_token_lifetime=max(token_ttl, refresh_ttl))
+        self._reuse_grace = refresh_reuse_grace
         # Exchanging a refresh token is check-then-revoke: one at a time, so a token sent twice at
         # once is exchanged once and then seen as reused.
         self._refresh_lock = asyncio.Lock()
@@ -236,8 +242,10 @@ class AuthService:
         """New tokens for a valid refresh token of a session still on, with the user's roles as
         they are now; the refresh token is used up (rotation).
 
-        :class:`RefreshTokenReused` when it was used before (someone holds a copy: the whole
-        session is revoked), :class:`AuthenticationFailed` for any other refusal.
+        A used refresh token sent again later than ``refresh_reuse_grace`` after its use means a
+        copy exists: the whole session is revoked (:class:`RefreshTokenReused`). Within the grace it
+        is the same client again (an answer lost to a closed tab or a dropped connection, two tabs
+        renewing at once), renewed once more. :class:`AuthenticationFailed` for any other refusal.
         """
         try:
             claims = await self._verifier.verify(refresh_token, now=now, use=REFRESH)
@@ -245,8 +253,11 @@ class AuthService:
             raise AuthenticationFailed("invalid or expired refresh token") from None
         async with self._refresh_lock:
             directory = await self._directory.current()
-            if directory.is_revoked(claims.jti) and not directory.is_revoked(claims.token_id):
-                await self._revoke(claims.token_id, claims.subject, now + self.refresh_ttl, actor=ACTOR)
+            used = directory.is_revoked(claims.jti)
+            used_at = self._directory.revoked_at(claims.jti)
+            retried = used_at is not None and now - used_at <= self._reuse_grace
+            if used and not retried and not directory.is_revoked(claims.token_id):
+                await self._revoke(claims.token_id, claims.subject, now + self.refresh_ttl, now, ACTOR)
                 raise RefreshTokenReused("refresh token reused: its session is revoked")
             try:
                 current_principal(directory, claims)
@@ -255,7 +266,9 @@ class AuthService:
             user = directory.get(claims.subject)
             if user is None or claims.jti is None:
                 raise AuthenticationFailed("invalid or expired refresh token")
-            await self._revoke(claims.jti, claims.subject, claims.expires_at, actor=f"user:{claims.subject}")
+            if not used:
+                actor = f"user:{claims.subject}"
+                await self._revoke(claims.jti, claims.subject, claims.expires_at, now, actor)
             return self._issue(user, now, session_id=claims.token_id)
 
     async def logout(self, claims: TokenClaims, *, now: datetime) -> None:
@@ -263,13 +276,15 @@ class AuthService:
         in every process."""
         # The session's newest refresh token may have been issued just now: it lives until then.
         actor = f"user:{claims.subject}"
-        await self._revoke(claims.token_id, claims.subject, now + self.refresh_ttl, actor=actor)
+        await self._revoke(claims.token_id, claims.subject, now + self.refresh_ttl, now, actor)
 
-    async def _revoke(self, token_id: str | None, username: str, expires_at: datetime, *, actor: str) -> None:
+    async def _revoke(
+        self, token_id: str | None, username: str, expires_at: datetime, now: datetime, actor: str
+    ) -> None:
         if token_id is None:
             return
         event = TokenRevoked(token_id=token_id, username=username, expires_at=expires_at)
-        await self._log.append([envelope(event, actor=actor)])
+        await self._log.append([envelope(event, actor=actor, time=now)])
         await self._directory.current()
 
     async def change_password(self, username: str, current: str, new: str) -> None:

@@ -28,6 +28,8 @@ def test_the_session_is_in_httponly_cookies_renews_itself_and_next_stays_on_the_
 
     assert seen["renewStatus"] == 200
     assert seen["stillSignedIn"] and seen["renewedAccess"]
+    # Two tabs renewing at once: none was refused (a refused renewal would sign the tab out).
+    assert 401 not in seen["twoTabRefreshes"]
     # The lapsed call was refused once, renewed, and sent again.
     assert "POST /auth/refresh 401" not in seen["failedRequests"]
     assert [f for f in seen["failedRequests"] if not f.endswith(" 401")] == []

@@ -37,21 +37,27 @@ export function hasSession(): boolean {
 
 let renewing: Promise<boolean> | null = null;
 
+async function refreshOnce(): Promise<boolean> {
+  const csrf = csrfToken(document.cookie);
+  if (!csrf) return false;
+  const answer = await fetch("/auth/refresh", {
+    method: "POST",
+    headers: { Accept: "application/json", [CSRF_HEADER]: csrf },
+    credentials: "same-origin",
+  });
+  return answer.ok;
+}
+
 /**
- * Renew the session with the refresh cookie. Calls refused at the same moment share one renewal:
- * a refresh token works once, and sending it twice would end the session.
+ * Renew the session with the refresh cookie. A refresh token works once, and the server takes a
+ * second use for theft and ends the session: so calls refused at the same moment share one renewal,
+ * and tabs take turns (a Web Lock), each sending the refresh cookie the one before it received.
  */
 export function renewSession(): Promise<boolean> {
   renewing ??= (async () => {
     try {
-      const csrf = csrfToken(document.cookie);
-      if (!csrf) return false;
-      const answer = await fetch("/auth/refresh", {
-        method: "POST",
-        headers: { Accept: "application/json", [CSRF_HEADER]: csrf },
-        credentials: "same-origin",
-      });
-      return answer.ok;
+      if (!navigator.locks) return await refreshOnce();
+      return await navigator.locks.request("couture-session-renewal", refreshOnce);
     } catch {
       return false;
     } finally {

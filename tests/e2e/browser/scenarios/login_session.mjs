@@ -40,6 +40,24 @@ await withPage(async (page, result) => {
   result.renewedAccess = (await page.context().cookies()).some((c) => c.name === "couture_access");
   result.steps.push("renewed transparently");
 
+  // Two tabs find the access cookie lapsed at the same moment: they renew in turn, each with the
+  // refresh cookie the other just received (sending the same one twice would end the session).
+  const other = await page.context().newPage();
+  await other.goto(`${BASE_URL}/dags`);
+  await other.getByRole("heading", { name: "DAGs" }).waitFor();
+  await page.context().clearCookies({ name: "couture_access" });
+  const refreshes = [];
+  page.context().on("response", (r) => {
+    if (new URL(r.url()).pathname === "/auth/refresh") refreshes.push(r.status());
+  });
+  await Promise.all([page.reload(), other.reload()]);
+  // Both still signed in: without an access cookie that took a renewal, and no tab ended the session.
+  await page.getByRole("button", { name: "User menu" }).waitFor();
+  await other.getByRole("button", { name: "User menu" }).waitFor();
+  result.twoTabRefreshes = refreshes;
+  await other.close();
+  result.steps.push("two tabs renewed in turn");
+
   await page.getByRole("button", { name: "User menu" }).click();
   await page.getByRole("button", { name: "Log out" }).click();
   await page.getByRole("button", { name: "Sign in" }).waitFor();
