@@ -12,11 +12,11 @@ from couture_auth.passwords import hash_password
 from couture_common.eventlog import TopicPartition
 from couture_common.events import AuditRecorded, UserCreated, encode_payload
 from couture_common.topics import AUDIT, TOPICS
-from couture_gateway.readmodels.migrations import open_readmodels
+from couture_gateway.readmodels.migrations import SCHEMA_VERSION, open_readmodels
 from couture_gateway.readmodels.security_tables import audit_log
 from couture_gateway.readmodels.tables import schema_version
 
-from .test_gateway import Harness, endpoints, harness, signing_key_pem
+from .test_gateway import STREAMS, Harness, endpoints, harness, signing_key_pem
 
 __all__ = ["harness", "signing_key_pem"]
 
@@ -130,7 +130,7 @@ async def test_no_get_endpoint_changes_anything(harness: Harness) -> None:
 
     before = await ends()
     for endpoint in endpoints(harness.app):
-        if "GET" in endpoint.methods and endpoint.path.startswith("/api/"):
+        if "GET" in endpoint.methods and endpoint.path.startswith("/api/") and endpoint.name not in STREAMS:
             path = endpoint.path.replace("{dag_id}", "etl").replace("{dag_run_id}", "manual_1")
             await harness.get(path.replace("{", "").replace("}", ""))
     assert await ends() == before
@@ -149,6 +149,6 @@ async def test_a_version_2_read_model_database_gains_the_audit_log(tmp_path: Pat
     try:
         async with engine.connect() as conn:
             assert await conn.scalar(sa.select(sa.func.count()).select_from(audit_log)) == 0
-            assert await conn.scalar(sa.select(sa.func.max(schema_version.c.version))) == 3
+            assert await conn.scalar(sa.select(sa.func.max(schema_version.c.version))) == SCHEMA_VERSION
     finally:
         await engine.dispose()

@@ -77,6 +77,11 @@ class Endpoint:
     name: str
 
 
+#: Routes streaming until the client leaves: walks over every route skip them, and
+#: tests/integration/test_gateway_live.py checks them.
+STREAMS = frozenset({"get_live_changes"})
+
+
 def endpoints(app: FastAPI) -> list[Endpoint]:
     """Every API route of the app, through the routers it includes."""
     return [

@@ -10,13 +10,11 @@ from couture_auth.passwords import hash_password
 from couture_common.events import UserCreated
 from couture_gateway.api.access import RULES, SIGNED_IN
 
-from .test_gateway import Harness, endpoints, harness, signing_key_pem
+from .test_gateway import STREAMS, Harness, endpoints, harness, signing_key_pem
 
 __all__ = ["harness", "signing_key_pem"]
 
 OPEN = {"get_health", "get_version"}
-#: Streams that never end on their own: tests/integration/test_gateway_live.py checks them.
-STREAMS = {"get_live_changes"}
 _PASSWORD = "pa55-word-for-tests"
 _HASH = hash_password(_PASSWORD)
 #: What a Viewer may call: reads of DAGs, runs, task instances, logs; not the Admin menu.
