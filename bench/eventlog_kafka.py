@@ -4,7 +4,7 @@
     .venv/bin/python bench/eventlog_kafka.py [--seconds 3] [--replay-events 200000]
 
 Needs COUTURE_KAFKA_BOOTSTRAP; with COUTURE_DATABASE_URL_POSTGRES it also rebuilds PostgreSQL
-read models. Prints:
+read models, in a new database on that server (dropped afterwards). Prints:
 * append throughput in events/s: batches of 1 from one appender (each waits for its acks=all),
   batches of 1 from 32 concurrent appenders, batches of 100 from one appender;
 * single-event append latency, and append-to-delivery latency (from calling ``append`` until a
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eventlog_sqlite import batches, events, percentile
-from projector_replay import History, drop_namespace
+from projector_replay import History, drop_namespace, postgres_database
 
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.events import Envelope
@@ -132,6 +132,14 @@ async def rebuild_rate(log: KafkaEventLog, url: str) -> tuple[int, float, float]
         await engine.dispose()
 
 
+async def report_rebuild(log: KafkaEventLog, name: str, url: str) -> None:
+    replayed, elapsed, cpu = await rebuild_rate(log, url)
+    print(
+        f"  rebuild into {name} read models: {replayed:,} events in {elapsed:.2f} s = "
+        f"{replayed / elapsed:,.0f} events/s ({replayed / cpu:,.0f} per CPU-second of this process)"
+    )
+
+
 def report_latency(label: str, values: Sequence[float]) -> None:
     p50, p99 = (percentile(list(values), q) * 1000 for q in (50, 99))
     print(f"  {label:<44} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms")
@@ -170,16 +178,11 @@ async def main(
             print(f"history: appended {history.count:,} events in {time.perf_counter() - started:.1f} s")
             print(f"  projected topics read (poll + decode): {await read_rate(log):,.0f} events/s")
             with tempfile.TemporaryDirectory(prefix="couture-bench-") as tmp:
-                targets = [("SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'readmodels.db'}")]
-                if postgres:
-                    targets.append(("PostgreSQL", postgres))
-                for name, url in targets:
-                    replayed, elapsed, cpu = await rebuild_rate(log, url)
-                    print(
-                        f"  rebuild into {name} read models: {replayed:,} events in {elapsed:.2f} s = "
-                        f"{replayed / elapsed:,.0f} events/s "
-                        f"({replayed / cpu:,.0f} per CPU-second of this process)"
-                    )
+                await report_rebuild(log, "SQLite", f"sqlite+aiosqlite:///{Path(tmp) / 'readmodels.db'}")
+            if postgres:
+                # Never the configured database itself: a rebuild drops its read-model tables.
+                async with postgres_database(postgres) as url:
+                    await report_rebuild(log, "PostgreSQL", url)
     finally:
         await drop_namespace(bootstrap, namespace)
 
