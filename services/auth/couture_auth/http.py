@@ -214,8 +214,12 @@ def require_permission(principal: Principal, action: str, resource: str, *, what
 def permitted_actor(
     request: Request, directory: UserDirectory, claims: TokenClaims, permission: Permission
 ) -> str:
-    """``user:<name>`` for a token whose session is on and whose user holds ``permission`` now."""
+    """``user:<name>`` for a token whose session is on and whose user holds ``permission`` now.
+
+    The principal is kept on the request before the check, as the gateway's ``authorize`` does, so
+    the audit trail names who made a write, a refused one included."""
     principal = session_principal(directory, claims)
+    request.state.principal = principal
     route = getattr(request.scope.get("route"), "name", None) or request.url.path
     require_permission(principal, *permission, what=str(route))
     return f"user:{principal.username}"

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from couture_common.eventlog import EventLog
 from couture_common.settings import Settings
+from couture_gateway.api.audit_trail import AuditTrail
 from couture_registry.api import registry_router
 from couture_registry.code_bricks import CodeBrickStore
 from couture_registry.service import DagFolderRegistry
@@ -47,4 +48,7 @@ def create_app(
         registry, CodeBrickStore.from_settings(settings), can_read=can_read, can_edit=can_edit
     )
     app.include_router(router, prefix=API_PREFIX)
+    # Uploads, edits, deletes and imports are audited here as at the gateway: who (the principal
+    # the guards keep on the request), what, from where, with what outcome.
+    app.add_middleware(AuditTrail, log=log, service="registry", trusted_proxies=settings.trusted_proxies)
     return app
