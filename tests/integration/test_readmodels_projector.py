@@ -4,6 +4,7 @@ two projectors at once, and read-your-writes."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -314,17 +315,20 @@ async def test_rebuild_from_offset_zero_gives_identical_tables(
     assert await dump(engine) == live
 
 
-async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch_and_restores_durability(
+async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch_and_restores_durability_and_gc(
     log: SqliteEventLog, engine: AsyncEngine
 ) -> None:
     await append_all(log, realistic_history())
     await project_all(engine, log)
     whole = await dump(engine)
+    collector = gc.get_threshold()
 
     # Runs straddle batches: each batch takes the previous one's rows instead of reading them.
     await rebuild(engine, log, batch_size=7)
 
     assert await dump(engine) == whole
+    # The rebuild collects garbage less often, and only for its own duration.
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (collector, 0)
     connections = [await engine.connect() for _ in range(3)]
     try:
         # The rebuild commits without fsync; the pool's connections are back to the usual setting.

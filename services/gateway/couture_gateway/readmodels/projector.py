@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -301,11 +302,32 @@ async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000)
         await create_projected_tables(conn)
     async with engine.connect() as conn, _without_sync(conn):
         projector = Projector(engine, log, batch_size=batch_size, connection=conn)
-        await projector.start()
-        try:
-            return await projector.catch_up()
-        finally:
-            await projector.close()
+        with _bulk_gc():
+            await projector.start()
+            try:
+                return await projector.catch_up()
+            finally:
+                await projector.close()
+
+
+@contextlib.contextmanager
+def _bulk_gc() -> Iterator[None]:
+    """Fewer, cheaper garbage collections while a rebuild replays (restored afterwards).
+
+    A replay allocates millions of short-lived rows and few reference cycles. At the default
+    thresholds the collector runs every 700 allocations and its older passes walk every object
+    the process holds: ~15% of a rebuild's CPU. Here the objects that exist before the rebuild are
+    frozen out of its passes, and young collections run every 100,000 allocations instead.
+    Process-wide, like the rebuild itself (``couture projections rebuild``, with no server running).
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 @contextlib.asynccontextmanager
