@@ -377,6 +377,58 @@ class EventLogContract(abc.ABC):
         parting = await read_all(second, len(moved))
         assert sorted(r.envelope.key for r in parting) == sorted(moved)
 
+    async def test_what_a_member_gives_up_waits_for_its_listener_through_another_rebalance(
+        self, log: EventLog
+    ) -> None:
+        release = asyncio.Event()
+        given_up: set[TopicPartition] = set()
+
+        async def slow(partitions: frozenset[TopicPartition]) -> None:
+            # Only the first revocation is slow: a later one must not let the first's partitions go.
+            first_call = not given_up
+            given_up.update(partitions)
+            if first_call:
+                await release.wait()
+
+        async def keep_polling(consumer: Consumer) -> None:
+            # In the background: a Kafka member's first poll waits for the group to form.
+            while True:
+                await consumer.poll(timeout=0.05)
+
+        first = log.consumer([RUN], group="scheduler", on_revoked=slow)
+        await until(lambda: first.assignment == ALL_RUN_PARTITIONS, [first])
+        joiners = [log.consumer([RUN], group="scheduler")]
+        polling = [asyncio.create_task(keep_polling(joiners[0]))]
+        try:
+            # The first member is not polled while its listener runs: on Kafka a poll waits for the
+            # rebalance to end, which waits for the listener.
+            for _ in range(400):
+                if given_up:
+                    break
+                await asyncio.sleep(0.05)
+            assert given_up, "the first member was not told what it gives up"
+            joiners.append(log.consumer([RUN], group="scheduler"))
+            polling.append(asyncio.create_task(keep_polling(joiners[1])))
+            for _ in range(20):
+                await asyncio.sleep(0.05)
+                assert not (joiners[0].assignment | joiners[1].assignment) & given_up
+        finally:
+            # A listener that never returns would hold the group (and the member's close) forever.
+            release.set()
+        members = [first, *joiners]
+
+        def split_in_three() -> bool:
+            held = [m.assignment for m in members]
+            return sum(map(len, held)) == RUN_PARTITIONS and frozenset().union(*held) == ALL_RUN_PARTITIONS
+
+        try:
+            await until(split_in_three, [first])
+        finally:
+            for task in polling:
+                task.cancel()
+            await asyncio.wait(polling)
+        assert all(m.assignment for m in members)
+
     async def test_only_group_members_take_a_revocation_listener(self, log: EventLog) -> None:
         async def revoked(partitions: frozenset[TopicPartition]) -> None:
             raise AssertionError(partitions)

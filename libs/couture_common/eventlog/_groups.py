@@ -61,8 +61,10 @@ class ConsumerGroups:
         self._partitions = dict(partitions)
         self._members: dict[str, dict[int, GroupMember]] = {}
         #: Per group, how many times it was re-split: a hand-over waiting on revocations is
-        #: dropped when a newer split came meanwhile.
+        #: dropped when a newer split came meanwhile (the newer one waits for them all).
         self._splits: dict[str, int] = {}
+        #: Per group, the revocation listeners still running.
+        self._revoking: dict[str, set[asyncio.Future[None]]] = {}
         self._handovers: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
 
@@ -85,25 +87,31 @@ class ConsumerGroups:
         members = self._members[group]
         split = range_assignment({m.member_id: m.topics for m in members.values()}, self._partitions)
         self._splits[group] = generation = self._splits.get(group, 0) + 1
-        revocations: list[Awaitable[None]] = []
-        for member_id, member in members.items():
-            lost = member.assignment - split[member_id]
-            if lost:
-                member.assign(member.assignment & split[member_id])
-                if (revoking := member.revoke(lost)) is not None:
-                    revocations.append(revoking)
         try:
-            loop = asyncio.get_running_loop()
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if not revocations or loop is None:
-            # Without an event loop here (a join from a plain thread) nothing can await them.
-            for revoking in revocations:
-                if asyncio.iscoroutine(revoking):
-                    revoking.close()
+        revoking = self._revoking.setdefault(group, set())
+        for member_id, member in members.items():
+            lost = member.assignment - split[member_id]
+            if not lost:
+                continue
+            member.assign(member.assignment & split[member_id])
+            listener = member.revoke(lost)
+            if listener is None:
+                continue
+            if loop is None:
+                # A join from a plain thread: no event loop here to await the listener on.
+                if asyncio.iscoroutine(listener):
+                    listener.close()
+                continue
+            running = asyncio.ensure_future(listener, loop=loop)
+            revoking.add(running)
+            running.add_done_callback(revoking.discard)
+        if not revoking or loop is None:
             self._assign(group, split)
             return
-        task = loop.create_task(self._hand_over(group, generation, revocations, split))
+        task = loop.create_task(self._hand_over(group, generation, set(revoking), split))
         self._handovers.add(task)
         task.add_done_callback(self._handovers.discard)
 
@@ -111,10 +119,12 @@ class ConsumerGroups:
         self,
         group: str,
         generation: int,
-        revocations: list[Awaitable[None]],
+        revoking: set[asyncio.Future[None]],
         split: dict[int, frozenset[TopicPartition]],
     ) -> None:
-        await asyncio.gather(*revocations, return_exceptions=True)
+        """Once every listener still running when ``split`` was made returned, apply it (if it is
+        still the group's latest)."""
+        await asyncio.wait(revoking)
         with self._lock:
             if self._splits.get(group) == generation and group in self._members:
                 self._assign(group, split)
