@@ -137,7 +137,7 @@ def starts_and_ends(records: list[Record]) -> tuple[dict[str, datetime], dict[st
     return starts, ends
 
 
-async def bench_chain(log: EventLog, n: int) -> None:
+async def bench_chain(log: EventLog, n: int) -> list[Record]:
     records = await run_dag(log, "bench_chain", "chain_1", timeout=300)
     starts, ends = starts_and_ends(records)
     gaps = [(starts[f"t{i:04d}"] - ends[f"t{i - 1:04d}"]).total_seconds() * 1000 for i in range(1, n)]
@@ -146,6 +146,7 @@ async def bench_chain(log: EventLog, n: int) -> None:
         f"chain of {n} no-op tasks: inter-task latency p50 {percentile(gaps, 50):.1f} ms, "
         f"p99 {percentile(gaps, 99):.1f} ms, max {max(gaps):.1f} ms; whole chain {total:.2f} s"
     )
+    return records
 
 
 async def bench_first_start(log: EventLog, triggers: int) -> None:

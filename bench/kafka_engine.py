@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -29,11 +30,20 @@ import uuid
 from pathlib import Path
 
 import httpx
-from engine import bench_chain, bench_first_start, bench_parallel, open_bench_dags, write_bench_dags
+from engine import (
+    bench_chain,
+    bench_first_start,
+    bench_parallel,
+    open_bench_dags,
+    percentile,
+    starts_and_ends,
+    write_bench_dags,
+)
 from eventlog_kafka import drop_namespace
 
 from couture_common.eventlog.kafka import KafkaEventLog
-from couture_common.events import DagParsed
+from couture_common.eventlog.port import Record
+from couture_common.events import DagParsed, TaskInstanceQueued
 from couture_common.topics import DAG
 
 COUTURE = Path(sys.executable).parent / "couture"
@@ -103,6 +113,23 @@ async def wait_parsed(log: KafkaEventLog, dag_ids: set[str], timeout: float = 60
         await consumer.close()
 
 
+def print_chain_breakdown(records: list[Record], n: int) -> None:
+    """Where the inter-task latency goes: upstream end -> the scheduler's TaskInstanceQueued
+    (delivery to the scheduler, fold, decide) and that -> the downstream start (delivery of the
+    command to the executor, its wait for the run topic, the fork)."""
+    starts, ends = starts_and_ends(records)
+    queued = {
+        r.envelope.payload.task_id: r.envelope.time
+        for r in records
+        if isinstance(r.envelope.payload, TaskInstanceQueued)
+    }
+    tasks = [f"t{i:04d}" for i in range(n)]
+    to_queued = [(queued[b] - ends[a]).total_seconds() * 1000 for a, b in itertools.pairwise(tasks)]
+    to_start = [(starts[b] - queued[b]).total_seconds() * 1000 for b in tasks[1:]]
+    for what, values in (("upstream end -> queued", to_queued), ("queued -> downstream start", to_start)):
+        print(f"  {what}: p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms")
+
+
 async def measure(args: argparse.Namespace, bootstrap: str, namespace: str, root: Path) -> None:
     home = root / "home"
     (home / "dags").mkdir(parents=True)
@@ -128,7 +155,8 @@ async def measure(args: argparse.Namespace, bootstrap: str, namespace: str, root
             await wait_parsed(log, {"bench_chain", "bench_fan", "bench_first"})
             await open_bench_dags(log, args.parallel)
             await asyncio.sleep(0.5)
-            await bench_chain(log, args.chain)
+            chain = await bench_chain(log, args.chain)
+            print_chain_breakdown(chain, args.chain)
             await bench_first_start(log, args.triggers)
             for wanted in args.executors:
                 while executors < wanted:
