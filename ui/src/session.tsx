@@ -1,12 +1,13 @@
 /**
  * The signed-in user and their preferences. The session itself is a pair of HttpOnly cookies set
  * by POST /auth/login: no token is kept where a script could read it (no localStorage or
- * sessionStorage). Who is signed in, with which roles, comes from GET /api/couture/users/me.
+ * sessionStorage). Who is signed in, with which roles and what those let them do, comes from
+ * GET /api/couture/users/me.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { configureApi, hasSession, request } from "./api/client";
-import type { Claims } from "./lib/claims";
-import { can, type Action } from "./lib/permissions";
+import { ApiError, configureApi, hasSession, request } from "./api/client";
+import { csrfCookieDeletions, type Claims } from "./lib/claims";
+import { access, NO_PERMISSIONS, type Access, type EffectivePermissions } from "./lib/permissions";
 import { UTC } from "./lib/time";
 
 const TZ_KEY = "couture.timezone";
@@ -24,7 +25,8 @@ interface Session {
   /** The gateway refuses everything until this user sets a new password. */
   mustChangePassword: boolean;
   passwordChanged: () => void;
-  allowed: (action: Action) => boolean;
+  /** What the user's roles let them do now: menus and controls show only what it grants. */
+  access: Access;
   timeZone: string;
   setTimeZone: (tz: string) => void;
   theme: Theme;
@@ -36,11 +38,28 @@ const SessionContext = createContext<Session | null>(null);
 interface Me {
   username: string;
   roles: string[];
+  permissions: EffectivePermissions;
 }
 
-async function whoAmI(): Promise<Claims> {
+type SignedIn = Claims & { permissions: EffectivePermissions };
+
+async function whoAmI(): Promise<SignedIn> {
   const me = await request<Me>("GET", "/api/couture/users/me");
-  return { sub: me.username, roles: me.roles };
+  return { sub: me.username, roles: me.roles, permissions: me.permissions };
+}
+
+/** Set while this tab logs out (a flag, not a secret). */
+const LOGGING_OUT = "couture.loggingOut";
+
+/** Whether there is a session to ask the server about: none once this tab began logging out. */
+function sessionToCheck(): boolean {
+  if (sessionStorage.getItem(LOGGING_OUT)) {
+    // The page was left mid-logout: finish forgetting here (no call is in flight any more).
+    sessionStorage.removeItem(LOGGING_OUT);
+    for (const deletion of csrfCookieDeletions()) document.cookie = deletion;
+    return false;
+  }
+  return hasSession();
 }
 
 function initialTheme(): Theme {
@@ -50,9 +69,9 @@ function initialTheme(): Theme {
 }
 
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [claims, setClaims] = useState<Claims | null>(null);
+  const [claims, setClaims] = useState<SignedIn | null>(null);
   // Without a CSRF cookie there is no session to ask about (and no refused call to make).
-  const [checking, setChecking] = useState(hasSession);
+  const [checking, setChecking] = useState(sessionToCheck);
   const [timeZone, setTz] = useState(() => localStorage.getItem(TZ_KEY) ?? UTC);
   const [theme, setThemeState] = useState<Theme>(initialTheme);
   const [mustChangePassword, setMustChangePassword] = useState(false);
@@ -65,7 +84,15 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const logout = useCallback(async () => {
     // The server revokes the session (every copy of its tokens stops working) and clears the
     // cookies; signed out here regardless. Waited for, so a quick new login keeps its cookies.
-    await request("POST", "/api/couture/users/me/logout").catch(() => undefined);
+    // Noted first: a page this tab loads before the answer arrives starts signed out instead of
+    // trying the session being revoked.
+    sessionStorage.setItem(LOGGING_OUT, "1");
+    const answered = await request("POST", "/api/couture/users/me/logout").then(
+      () => true,
+      (error: unknown) => error instanceof ApiError,
+    );
+    // Kept when no answer came (the page was left and the call cut short): the next page finishes.
+    if (answered) sessionStorage.removeItem(LOGGING_OUT);
     forget();
   }, [forget]);
 
@@ -102,7 +129,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       logout,
       mustChangePassword,
       passwordChanged: () => setMustChangePassword(false),
-      allowed: (action) => can(claims?.roles ?? [], action),
+      access: access(claims?.permissions ?? NO_PERMISSIONS),
       timeZone,
       setTimeZone: (tz) => {
         localStorage.setItem(TZ_KEY, tz);

@@ -36,4 +36,5 @@ def test_the_session_is_in_httponly_cookies_renews_itself_and_next_stays_on_the_
     assert seen["cookiesAfterLogout"] == []
 
     assert seen["afterEvilNext"] == f"{ui_standalone.base_url}/dags"
+    assert seen["refusedAfterInterruptedLogout"] == []
     assert seen["consoleErrors"] == []

@@ -1,10 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { csrfToken, safeNext } from "./claims";
+import { csrfCookieDeletions, csrfToken, safeNext } from "./claims";
 
 describe("the session's CSRF token", () => {
   it("is read from the csrf cookie, prefixed or not", () => {
     expect(csrfToken("couture.theme=dark; couture_csrf=abc-123; other=x")).toBe("abc-123");
     expect(csrfToken("__Host-couture_csrf=s3cure")).toBe("s3cure");
+  });
+
+  it("is deleted under both of its names, with the attributes a __Host- cookie needs", () => {
+    const [secure, plain] = csrfCookieDeletions();
+    expect(secure).toMatch(/^__Host-couture_csrf=; Max-Age=0; Path=\/; Secure/);
+    expect(plain).toMatch(/^couture_csrf=; Max-Age=0; Path=\//);
   });
 
   it("is missing without a session", () => {

@@ -30,6 +30,17 @@ export function csrfToken(cookies: string): string | null {
 }
 
 /**
+ * Cookie assignments that delete the CSRF cookie (both names): written to `document.cookie` at
+ * logout, so a page loaded before the server's answer arrives does not take itself for signed in.
+ */
+export function csrfCookieDeletions(): string[] {
+  return [
+    "__Host-couture_csrf=; Max-Age=0; Path=/; Secure; SameSite=Strict",
+    "couture_csrf=; Max-Age=0; Path=/; SameSite=Strict",
+  ];
+}
+
+/**
  * Where to go after signing in: `target` when it is a path of this site, else "/". The same rule
  * as the server's `safe_next`: one leading "/", not "//" or "/\" (another host to a browser), no
  * backslash, no control character or space (browsers strip some, reshaping what is left).

@@ -69,4 +69,20 @@ await withPage(async (page, result) => {
   await page.getByRole("heading", { name: "DAGs" }).waitFor();
   result.afterEvilNext = page.url();
   await shot(page, "evil-next-ignored");
+
+  // The page is left while the logout is on its way (held here until the reload): the reloaded
+  // page starts signed out, without trying the session it was revoking.
+  const logoutPath = "**/api/couture/users/me/logout";
+  await page.route(logoutPath, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await route.continue().catch(() => undefined);
+  });
+  const refusedBefore = result.failedRequests.length;
+  await page.getByRole("button", { name: "User menu" }).click();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.reload();
+  await page.getByRole("button", { name: "Sign in" }).waitFor();
+  await page.unroute(logoutPath);
+  result.refusedAfterInterruptedLogout = result.failedRequests.slice(refusedBefore);
+  result.steps.push("left mid-logout");
 });
