@@ -14,3 +14,29 @@ class UserResponse(BaseModel):
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+
+
+class PermissionPair(BaseModel):
+    action: str = Field(examples=["can_list"])
+    resource: str = Field(examples=["VariableModelView"])
+
+
+class DagAccess(BaseModel):
+    all: bool = Field(description="Every DAG, including ones added later.")
+    dag_ids: list[str] = Field(default_factory=list, description="The DAGs, when not all.")
+
+
+class EffectivePermissions(BaseModel):
+    """What the user's roles grant now, for showing only the menus and controls they may use."""
+
+    everything: bool = Field(description="Admin: every permission, including ones not listed.")
+    permissions: list[PermissionPair] = Field(description="The (action, resource) pairs, DAG access apart.")
+    dag_read: DagAccess
+    dag_edit: DagAccess
+    dag_read_actions: list[str] = Field(
+        description="Actions that need read access to a DAG; every other action on a DAG needs edit access."
+    )
+
+
+class MeResponse(UserResponse):
+    permissions: EffectivePermissions

@@ -7,25 +7,28 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from couture_auth import AuthenticationFailed
 from couture_auth.http import clear_session_cookies, request_cookies_secure
 from couture_common.clock import utcnow
-from couture_gateway.deps import AuthDep, CurrentUser, SettingsDep
-from couture_gateway.schemas.auth import PasswordChangeBody, UserResponse
+from couture_gateway.api.effective_permissions import effective_permissions
+from couture_gateway.deps import AuthDep, Authorized, CurrentUser, SettingsDep
+from couture_gateway.schemas.auth import MeResponse, PasswordChangeBody
 from couture_gateway.schemas.common import HTTPExceptionResponse
 
 router = APIRouter(tags=["Account (Couture)"])
 
 
 @router.get("/users/me", responses={404: {"model": HTTPExceptionResponse}})
-async def get_me(user: CurrentUser, auth: AuthDep) -> UserResponse:
-    """Who the token belongs to, with their roles."""
+async def get_me(user: CurrentUser, principal: Authorized, auth: AuthDep) -> MeResponse:
+    """Who the token belongs to, with their roles and what those roles let them do now (the UI
+    shows only the menus and controls these permit)."""
     account = await auth.user(user.subject)
     if account is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"User `{user.subject}` no longer exists")
-    return UserResponse(
+    return MeResponse(
         username=account.username,
         roles=list(account.roles),
         email=account.email,
         first_name=account.first_name,
         last_name=account.last_name,
+        permissions=effective_permissions(principal),
     )
 
 
