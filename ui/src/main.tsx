@@ -3,7 +3,8 @@ import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { Layout } from "./components/Layout";
 import { safeNext } from "./lib/claims";
-import type { Action } from "./lib/permissions";
+import { PAGE_NEEDS } from "./lib/nav";
+import type { Need } from "./lib/permissions";
 import { Connections } from "./pages/admin/Connections";
 import { LdapConfig } from "./pages/admin/LdapConfig";
 import { Pools } from "./pages/admin/Pools";
@@ -32,8 +33,9 @@ function Forbidden() {
   );
 }
 
-function Needs({ action, children }: { action: Action; children: ReactElement }) {
-  return useSession().allowed(action) ? children : <Forbidden />;
+/** The page when the user's roles grant one of `any` (the rules of the endpoints it lists from). */
+function Needs({ any, children }: { any: readonly Need[]; children: ReactElement }) {
+  return useSession().access.mayAny(any) ? children : <Forbidden />;
 }
 
 function App() {
@@ -60,20 +62,20 @@ function App() {
         <Route path="/dags" element={<DagsList />} />
         <Route path="/dags/:dagId" element={<Navigate to="grid" replace />} />
         <Route path="/dags/:dagId/:tab" element={<DagPage />} />
-        <Route path="/browse/dag-runs" element={<DagRuns />} />
-        <Route path="/browse/task-instances" element={<TaskInstances />} />
-        <Route path="/browse/sla-misses" element={<SlaMisses />} />
-        <Route path="/browse/audit-logs" element={<AuditLogs />} />
-        <Route path="/admin/variables" element={<Needs action="admin"><Variables /></Needs>} />
-        <Route path="/admin/connections" element={<Needs action="admin"><Connections /></Needs>} />
-        <Route path="/admin/pools" element={<Needs action="admin"><Pools /></Needs>} />
-        <Route path="/admin/ldap" element={<Needs action="security"><LdapConfig /></Needs>} />
-        <Route path="/admin/*" element={<Needs action="admin"><NotBuilt /></Needs>} />
-        <Route path="/developer/dags" element={<Needs action="develop"><ManageDags /></Needs>} />
-        <Route path="/developer/*" element={<Needs action="develop"><NotBuilt /></Needs>} />
-        <Route path="/security/users" element={<Needs action="security"><Users /></Needs>} />
-        <Route path="/security/roles" element={<Needs action="security"><Roles /></Needs>} />
-        <Route path="/security/*" element={<Needs action="security"><NotBuilt /></Needs>} />
+        <Route path="/browse/dag-runs" element={<Needs any={PAGE_NEEDS.dagRuns}><DagRuns /></Needs>} />
+        <Route path="/browse/task-instances" element={<Needs any={PAGE_NEEDS.taskInstances}><TaskInstances /></Needs>} />
+        <Route path="/browse/sla-misses" element={<Needs any={PAGE_NEEDS.slaMisses}><SlaMisses /></Needs>} />
+        <Route path="/browse/audit-logs" element={<Needs any={PAGE_NEEDS.auditLogs}><AuditLogs /></Needs>} />
+        <Route path="/admin/variables" element={<Needs any={PAGE_NEEDS.variables}><Variables /></Needs>} />
+        <Route path="/admin/connections" element={<Needs any={PAGE_NEEDS.connections}><Connections /></Needs>} />
+        <Route path="/admin/pools" element={<Needs any={PAGE_NEEDS.pools}><Pools /></Needs>} />
+        <Route path="/admin/ldap" element={<Needs any={PAGE_NEEDS.ldap}><LdapConfig /></Needs>} />
+        <Route path="/admin/*" element={<Needs any={PAGE_NEEDS.admin}><NotBuilt /></Needs>} />
+        <Route path="/developer/dags" element={<Needs any={PAGE_NEEDS.manageDags}><ManageDags /></Needs>} />
+        <Route path="/developer/*" element={<Needs any={PAGE_NEEDS.developer}><NotBuilt /></Needs>} />
+        <Route path="/security/users" element={<Needs any={PAGE_NEEDS.users}><Users /></Needs>} />
+        <Route path="/security/roles" element={<Needs any={PAGE_NEEDS.roles}><Roles /></Needs>} />
+        <Route path="/security/*" element={<Needs any={[...PAGE_NEEDS.users, ...PAGE_NEEDS.roles]}><NotBuilt /></Needs>} />
         <Route path="/account/password" element={<ResetPassword />} />
         <Route path="*" element={<NotBuilt />} />
       </Route>

@@ -70,7 +70,7 @@ export function Layout() {
 }
 
 function Frame() {
-  const { claims, logout, allowed, timeZone, setTimeZone, theme, setTheme } = useSession();
+  const { claims, logout, access, timeZone, setTimeZone, theme, setTheme } = useSession();
   return (
     <div className="app">
       <nav className="topbar">
@@ -80,7 +80,7 @@ function Frame() {
         <NavLink to="/dags" className="nav-link">
           DAGs
         </NavLink>
-        {visibleSections(allowed).map((section) => (
+        {visibleSections(access).map((section) => (
           <Menu key={section.label} label={section.label}>
             {section.items.map((item) => (
               <Link key={item.path} to={item.path}>

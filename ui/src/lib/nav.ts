@@ -1,69 +1,91 @@
-/** The menu as the product manual lays it out. Entries without a page yet say so when opened. */
-import type { Action } from "./permissions";
+/**
+ * The menu as the product manual lays it out. Each entry needs the permission of the endpoint its
+ * page lists from (the server's rule for it); a section shows when any of its entries does.
+ */
+import type { Access, Need } from "./permissions";
 
 export interface NavItem {
   label: string;
   path: string;
   /** False for pages still to be built: the route explains that instead of hiding the entry. */
   built: boolean;
-  /** What the entry needs beyond its section's permission. */
-  needs?: Action;
+  /** The entry shows when the user's roles grant any of these. */
+  needs: readonly Need[];
 }
 
 export interface NavSection {
   label: string;
-  needs: Action;
   items: NavItem[];
 }
 
-const item = (label: string, path: string, built = false, needs?: Action): NavItem => ({ label, path, built, needs });
+/** What each page needs: its route is refused, and its entry hidden, without one of these. */
+export const PAGE_NEEDS = {
+  dagRuns: [["can_list", "DagRunModelView"]],
+  taskInstances: [["can_list", "TaskInstanceModelView"]],
+  slaMisses: [["can_list", "SlaMissModelView"]],
+  // Airflow's DAG event log, or the access log beside it.
+  auditLogs: [
+    ["can_list", "LogModelView"],
+    ["can_list", "AuditLogView"],
+  ],
+  variables: [["can_list", "VariableModelView"]],
+  connections: [["can_list", "ConnectionModelView"]],
+  pools: [["can_list", "PoolModelView"]],
+  // Pages still to be built: the menu entry of their section (the manual's menu_access).
+  admin: [["menu_access", "Admin"]],
+  // Only Admin may see or change how users sign in.
+  ldap: [["can_show", "LdapConfigView"]],
+  manageDags: [["can_list", "Manage DAGs"]],
+  developer: [["menu_access", "Developer"]],
+  users: [["can_list", "UserDBModelView"]],
+  roles: [["can_list", "RoleModelView"]],
+} as const satisfies Record<string, readonly Need[]>;
+
+const item = (label: string, path: string, needs: readonly Need[], built = true): NavItem => ({ label, path, built, needs });
+const developerPage = (label: string, path: string, resource: string) =>
+  item(label, path, [...PAGE_NEEDS.developer, ["menu_access", resource]], false);
 
 export const NAV: NavSection[] = [
   {
     label: "Browse",
-    needs: "browse",
     items: [
-      item("DAG Runs", "/browse/dag-runs", true),
-      item("Task Instances", "/browse/task-instances", true),
-      item("SLA Misses", "/browse/sla-misses", true),
-      item("Audit Logs", "/browse/audit-logs", true),
+      item("DAG Runs", "/browse/dag-runs", PAGE_NEEDS.dagRuns),
+      item("Task Instances", "/browse/task-instances", PAGE_NEEDS.taskInstances),
+      item("SLA Misses", "/browse/sla-misses", PAGE_NEEDS.slaMisses),
+      item("Audit Logs", "/browse/audit-logs", PAGE_NEEDS.auditLogs),
     ],
   },
   {
     label: "Admin",
-    needs: "admin",
     items: [
-      item("Variables", "/admin/variables", true),
-      item("Connections", "/admin/connections", true),
-      item("Pools", "/admin/pools", true),
-      item("Spark Hadoop Config Groups", "/admin/spark-hadoop-config-groups"),
-      // Only Admin may see or change how users sign in.
-      item("LDAP Configuration", "/admin/ldap", true, "security"),
+      item("Variables", "/admin/variables", PAGE_NEEDS.variables),
+      item("Connections", "/admin/connections", PAGE_NEEDS.connections),
+      item("Pools", "/admin/pools", PAGE_NEEDS.pools),
+      item("Spark Hadoop Config Groups", "/admin/spark-hadoop-config-groups", PAGE_NEEDS.admin, false),
+      item("LDAP Configuration", "/admin/ldap", PAGE_NEEDS.ldap),
     ],
   },
   {
     label: "Developer",
-    needs: "develop",
     items: [
-      item("Manage DAGs", "/developer/dags", true),
-      item("Code Artifacts", "/developer/code-artifacts"),
-      item("Jupyter Notebook", "/developer/jupyter"),
-      item("Models and Datasets", "/developer/models"),
-      item("Exploratory Data Analysis", "/developer/eda"),
-      item("Visualisations", "/developer/visualisations"),
-      item("Git Configuration", "/developer/git"),
+      item("Manage DAGs", "/developer/dags", PAGE_NEEDS.manageDags),
+      developerPage("Code Artifacts", "/developer/code-artifacts", "Code Artifacts"),
+      developerPage("Jupyter Notebook", "/developer/jupyter", "Jupyter Notebook"),
+      developerPage("Models and Datasets", "/developer/models", "Models and Datasets"),
+      item("Exploratory Data Analysis", "/developer/eda", PAGE_NEEDS.developer, false),
+      item("Visualisations", "/developer/visualisations", PAGE_NEEDS.developer, false),
+      item("Git Configuration", "/developer/git", PAGE_NEEDS.developer, false),
     ],
   },
   {
     label: "Security",
-    needs: "security",
-    items: [item("List Users", "/security/users", true), item("List Roles", "/security/roles", true)],
+    items: [item("List Users", "/security/users", PAGE_NEEDS.users), item("List Roles", "/security/roles", PAGE_NEEDS.roles)],
   },
 ];
 
-export function visibleSections(allowed: (action: Action) => boolean): NavSection[] {
-  return NAV.filter((section) => allowed(section.needs)).map((section) => ({
-    ...section,
-    items: section.items.filter((entry) => !entry.needs || allowed(entry.needs)),
-  }));
+/** The sections and entries the user may use; a section without any entry left is not shown. */
+export function visibleSections(a: Access): NavSection[] {
+  return NAV.map((section) => ({ ...section, items: section.items.filter((entry) => a.mayAny(entry.needs)) })).filter(
+    (section) => section.items.length > 0,
+  );
 }

@@ -6,6 +6,7 @@ import { tagNames, type DagCollection, type DagStatsCollection, type ImportError
 import { ErrorText, Loading, Switch, Time } from "../components/common";
 import { PAGE_SIZE, Pager } from "../components/Pager";
 import { TriggerDialog } from "../components/TriggerDialog";
+import { NEEDS } from "../lib/permissions";
 import { RUN_STATES, stateColour, stateTextColour } from "../lib/states";
 import { useDebounced } from "../lib/useDebounced";
 import { usePoll } from "../lib/usePoll";
@@ -55,7 +56,7 @@ function RunCounts({ stats }: { stats: { state: string; count: number }[] | unde
 }
 
 export function DagsList() {
-  const { allowed } = useSession();
+  const { access } = useSession();
   const navigate = useNavigate();
   const [showPaused, setShowPaused] = useState(false);
   const [search, setSearch] = useState("");
@@ -100,7 +101,7 @@ export function DagsList() {
 
   return (
     <section>
-      <ImportErrors />
+      {access.may(NEEDS.importErrors) && <ImportErrors />}
       <header className="page-header">
         <h1>DAGs</h1>
         <div className="filters">
@@ -141,7 +142,7 @@ export function DagsList() {
                     on={!dag.is_paused}
                     onChange={(on) => toggle(dag.dag_id, on)}
                     label={`${dag.is_paused ? "Unpause" : "Pause"} ${dag.dag_id}`}
-                    disabled={!allowed("operate")}
+                    disabled={!access.mayOnDag(NEEDS.pause, dag.dag_id)}
                   />
                 </td>
                 <td>
@@ -165,7 +166,7 @@ export function DagsList() {
                   <Time iso={dag.next_dagrun_run_after} />
                 </td>
                 <td>
-                  {allowed("operate") && (
+                  {access.mayOnDag(NEEDS.trigger, dag.dag_id) && (
                     <button type="button" className="icon trigger" aria-label={`Trigger ${dag.dag_id}`} title="Trigger DAG" onClick={() => setTrigger(dag.dag_id)}>
                       ▶
                     </button>

@@ -3,7 +3,9 @@ import { api, url } from "../../api/client";
 import type { Connection, ConnectionCollection } from "../../api/types";
 import { ErrorText, Loading, Modal } from "../../components/common";
 import { updateMask } from "../../lib/masks";
+import { writesOn } from "../../lib/permissions";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
 
 const FIELDS = ["conn_type", "description", "host", "schema", "login", "port", "extra"] as const;
 type Field = (typeof FIELDS)[number];
@@ -84,6 +86,7 @@ function ConnectionForm({ existing, onClose, onSaved }: { existing: Connection |
 export function Connections() {
   const [editing, setEditing] = useState<Connection | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
+  const may = writesOn(useSession().access, "ConnectionModelView");
   const conns = usePoll(() => api.get<ConnectionCollection>(url(["/api/v2/connections"], { limit: 100, order_by: "connection_id" })), [], 5000, { kinds: ["connection"] });
   const remove = async (id: string) => {
     if (!window.confirm(`Delete connection ${id}?`)) return;
@@ -98,9 +101,11 @@ export function Connections() {
     <section>
       <header className="page-header">
         <h1>Connections</h1>
-        <button type="button" className="primary" onClick={() => setEditing(null)}>
-          + Add connection
-        </button>
+        {may.add && (
+          <button type="button" className="primary" onClick={() => setEditing(null)}>
+            + Add connection
+          </button>
+        )}
       </header>
       <ErrorText error={conns.error ?? error} />
       {!conns.data ? (
@@ -128,12 +133,16 @@ export function Connections() {
                 <td>{c.login}</td>
                 <td>{c.description}</td>
                 <td className="row-actions">
-                  <button type="button" onClick={() => setEditing(c)}>
-                    Edit
-                  </button>
-                  <button type="button" className="danger" onClick={() => remove(c.connection_id)}>
-                    Delete
-                  </button>
+                  {may.edit && (
+                    <button type="button" onClick={() => setEditing(c)}>
+                      Edit
+                    </button>
+                  )}
+                  {may.remove && (
+                    <button type="button" className="danger" onClick={() => remove(c.connection_id)}>
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

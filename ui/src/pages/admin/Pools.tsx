@@ -3,7 +3,9 @@ import { api, url } from "../../api/client";
 import type { Pool, PoolCollection } from "../../api/types";
 import { ErrorText, Loading, Modal } from "../../components/common";
 import { updateMask } from "../../lib/masks";
+import { writesOn } from "../../lib/permissions";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
 
 function PoolForm({ existing, onClose, onSaved }: { existing: Pool | null; onClose: () => void; onSaved: () => void }) {
   const [name, setName] = useState(existing?.name ?? "");
@@ -54,6 +56,7 @@ function PoolForm({ existing, onClose, onSaved }: { existing: Pool | null; onClo
 export function Pools() {
   const [editing, setEditing] = useState<Pool | null | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
+  const may = writesOn(useSession().access, "PoolModelView");
   const pools = usePoll(() => api.get<PoolCollection>(url(["/api/v2/pools"], { limit: 100 })), [], undefined, { kinds: ["pool", "task_instance"] });
   const remove = async (name: string) => {
     if (!window.confirm(`Delete pool ${name}?`)) return;
@@ -68,9 +71,11 @@ export function Pools() {
     <section>
       <header className="page-header">
         <h1>Pools</h1>
-        <button type="button" className="primary" onClick={() => setEditing(null)}>
-          + Add pool
-        </button>
+        {may.add && (
+          <button type="button" className="primary" onClick={() => setEditing(null)}>
+            + Add pool
+          </button>
+        )}
       </header>
       <ErrorText error={pools.error ?? error} />
       {!pools.data ? (
@@ -100,10 +105,12 @@ export function Pools() {
                 <td>{p.open_slots}</td>
                 <td>{p.description}</td>
                 <td className="row-actions">
-                  <button type="button" onClick={() => setEditing(p)}>
-                    Edit
-                  </button>
-                  {p.name !== "default_pool" && (
+                  {may.edit && (
+                    <button type="button" onClick={() => setEditing(p)}>
+                      Edit
+                    </button>
+                  )}
+                  {may.remove && p.name !== "default_pool" && (
                     <button type="button" className="danger" onClick={() => remove(p.name)}>
                       Delete
                     </button>

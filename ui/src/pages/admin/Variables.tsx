@@ -3,7 +3,9 @@ import { ApiError, api, url } from "../../api/client";
 import type { Variable, VariableCollection } from "../../api/types";
 import { ErrorText, Loading, Modal } from "../../components/common";
 import { MASK, parseVariablesImport, updateMask } from "../../lib/masks";
+import { writesOn } from "../../lib/permissions";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
 
 const path = (key: string) => url(["/api/v2/variables", key]);
 
@@ -118,6 +120,7 @@ export function Variables() {
   const [editing, setEditing] = useState<Variable | null | undefined>(undefined);
   const [importing, setImporting] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const may = writesOn(useSession().access, "VariableModelView");
   const vars = usePoll(() => api.get<VariableCollection>(url(["/api/v2/variables"], { limit: 100, order_by: "key" })), [], 5000, { kinds: ["variable"] });
   const remove = async (key: string) => {
     if (!window.confirm(`Delete variable ${key}?`)) return;
@@ -133,12 +136,16 @@ export function Variables() {
       <header className="page-header">
         <h1>Variables</h1>
         <div className="filters">
-          <button type="button" onClick={() => setImporting(true)}>
-            Import JSON
-          </button>
-          <button type="button" className="primary" onClick={() => setEditing(null)}>
-            + Add variable
-          </button>
+          {may.add && may.edit && (
+            <button type="button" onClick={() => setImporting(true)}>
+              Import JSON
+            </button>
+          )}
+          {may.add && (
+            <button type="button" className="primary" onClick={() => setEditing(null)}>
+              + Add variable
+            </button>
+          )}
         </div>
       </header>
       <ErrorText error={vars.error ?? error} />
@@ -161,12 +168,16 @@ export function Variables() {
                 <td className="mono ellipsis">{v.value}</td>
                 <td>{v.description}</td>
                 <td className="row-actions">
-                  <button type="button" onClick={() => setEditing(v)}>
-                    Edit
-                  </button>
-                  <button type="button" className="danger" onClick={() => remove(v.key)}>
-                    Delete
-                  </button>
+                  {may.edit && (
+                    <button type="button" onClick={() => setEditing(v)}>
+                      Edit
+                    </button>
+                  )}
+                  {may.remove && (
+                    <button type="button" className="danger" onClick={() => remove(v.key)}>
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

@@ -3,6 +3,7 @@ import { Link, useSearchParams } from "react-router-dom";
 import { api, url } from "../../api/client";
 import { ErrorText, Loading, Time } from "../../components/common";
 import { PAGE_SIZE, Pager } from "../../components/Pager";
+import { NEEDS } from "../../lib/permissions";
 import { useDebounced } from "../../lib/useDebounced";
 import { usePoll } from "../../lib/usePoll";
 import { useSession } from "../../session";
@@ -21,19 +22,21 @@ interface EventLog {
 }
 
 /**
- * Browse → Audit Logs. Admins see the access log first (every login and write, with its source IP,
- * as the manual describes) and Airflow's DAG event log beside it; everyone else the DAG event log.
+ * Browse → Audit Logs. Those who may read the access log (Admin) see it first (every login and
+ * write, with its source IP, as the manual describes) and Airflow's DAG event log beside it, when
+ * they may read that too; everyone else the DAG event log.
  */
 export function AuditLogs() {
-  const { allowed } = useSession();
+  const { access } = useSession();
   const [params, setParams] = useSearchParams();
-  const admin = allowed("security");
-  const view = admin && params.get("view") !== "events" ? "access" : "events";
+  const accessLog = access.may(NEEDS.accessLog);
+  const eventLog = access.may(NEEDS.dagEventLog);
+  const view = accessLog && (!eventLog || params.get("view") !== "events") ? "access" : "events";
   return (
     <section>
       <header className="page-header">
         <h1>Audit Logs</h1>
-        {admin && (
+        {accessLog && eventLog && (
           <nav className="tabs" role="tablist" aria-label="Audit log">
             {(["access", "events"] as const).map((v) => (
               <button key={v} type="button" role="tab" aria-selected={view === v} className={view === v ? "active" : ""} onClick={() => setParams(v === "access" ? {} : { view: v })}>

@@ -3,6 +3,7 @@ import { NavLink, useNavigate, useParams, useSearchParams } from "react-router-d
 import { setPaused } from "../../api/dags";
 import { ErrorText, Loading, StateBadge, Switch, Time } from "../../components/common";
 import { TriggerDialog } from "../../components/TriggerDialog";
+import { NEEDS } from "../../lib/permissions";
 import { formatDuration } from "../../lib/time";
 import { useSession } from "../../session";
 import { CodeView } from "./CodeView";
@@ -38,7 +39,7 @@ export function DagPage() {
   const { dagId = "", tab = "grid" } = useParams();
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
-  const { allowed } = useSession();
+  const { access } = useSession();
   const [runCount, setRunCount] = useState(25);
   const [triggering, setTriggering] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -79,7 +80,7 @@ export function DagPage() {
       <ZoomTrail dagId={dagId} />
       <header className="page-header">
         <div className="title">
-          <Switch on={!dag.is_paused} onChange={togglePaused} label={`${dag.is_paused ? "Unpause" : "Pause"} ${dagId}`} disabled={!allowed("operate")} />
+          <Switch on={!dag.is_paused} onChange={togglePaused} label={`${dag.is_paused ? "Unpause" : "Pause"} ${dagId}`} disabled={!access.mayOnDag(NEEDS.pause, dagId)} />
           <h1>
             <span className="muted">DAG:</span> {dag.dag_display_name}
           </h1>
@@ -94,7 +95,7 @@ export function DagPage() {
               ))}
             </select>
           </label>
-          {allowed("operate") && (
+          {access.mayOnDag(NEEDS.trigger, dagId) && (
             <button type="button" className="primary" onClick={() => setTriggering(true)} aria-label={`Trigger ${dagId}`}>
               ▶ Trigger
             </button>

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { clearTask, markTask } from "../../api/dags";
 import type { Task, TaskInstance } from "../../api/types";
 import { ErrorText, Modal, StateBadge, Time } from "../../components/common";
+import { NEEDS } from "../../lib/permissions";
 import { formatDuration } from "../../lib/time";
 import { useSession } from "../../session";
 import { LogView } from "./LogView";
@@ -56,7 +57,9 @@ function ClearDialog({ ti, onClose, onDone }: { ti: TaskInstance; onClose: () =>
 }
 
 export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskInstance; task: Task | undefined; onClose: () => void; onChanged: () => void }) {
-  const { allowed } = useSession();
+  const { access } = useSession();
+  const mayClear = access.mayOnDag(NEEDS.clearTasks, ti.dag_id);
+  const mayMark = access.mayOnDag(NEEDS.markTasks, ti.dag_id);
   const [tab, setTab] = useState<PanelTab>("details");
   const [clearing, setClearing] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -89,17 +92,23 @@ export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskIn
         </div>
       )}
       <ErrorText error={zoom.error} />
-      {allowed("operate") && (
+      {(mayClear || mayMark) && (
         <div className="actions left">
-          <button type="button" onClick={() => setClearing(true)}>
-            Clear
-          </button>
-          <button type="button" onClick={() => mark("success")}>
-            Mark success
-          </button>
-          <button type="button" onClick={() => mark("failed")}>
-            Mark failed
-          </button>
+          {mayClear && (
+            <button type="button" onClick={() => setClearing(true)}>
+              Clear
+            </button>
+          )}
+          {mayMark && (
+            <>
+              <button type="button" onClick={() => mark("success")}>
+                Mark success
+              </button>
+              <button type="button" onClick={() => mark("failed")}>
+                Mark failed
+              </button>
+            </>
+          )}
         </div>
       )}
       <ErrorText error={error} />

@@ -3,7 +3,9 @@ import { Link } from "react-router-dom";
 import { api } from "../../api/client";
 import type { DagFile, DagFileList, DagFileReview, DagFileSource } from "../../api/types";
 import { ErrorText, Loading, Modal } from "../../components/common";
+import { NEEDS } from "../../lib/permissions";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
 
 const FILES = "/api/couture/dags/files";
 /** The file's path stays '/'-separated in the URL; each part is escaped on its own. */
@@ -173,6 +175,8 @@ function Editor({ relative, onClose, onSaved }: { relative: string | null; onClo
 }
 
 export function ManageDags() {
+  // Reading needs Manage DAGs' can_list (the route's guard); uploading, saving and deleting its can_edit.
+  const mayEdit = useSession().access.may(NEEDS.editDagFiles);
   const files = usePoll(() => api.get<DagFileList>(FILES), [], 3000);
   const [editing, setEditing] = useState<string | null | undefined>(undefined);
   const [overwrite, setOverwrite] = useState(false);
@@ -216,21 +220,25 @@ export function ManageDags() {
         <h1>Manage DAGs</h1>
         <div className="filters">
           <input type="search" placeholder="Search files and DAGs" aria-label="Search files and DAGs" value={search} onChange={(e) => setSearch(e.target.value)} />
-          <label className="inline">
-            <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Overwrite existing
-          </label>
-          <label className="button">
-            Upload .py files
-            <input type="file" accept=".py" multiple hidden onChange={(e) => {
-                // Copy the files first: clearing the input (so the same file can be picked again) empties its list.
-                const chosen = Array.from(e.target.files ?? []);
-                e.target.value = "";
-                void upload(chosen);
-              }} aria-label="Upload DAG files" />
-          </label>
-          <button type="button" className="primary" onClick={() => setEditing(null)}>
-            + New DAG file
-          </button>
+          {mayEdit && (
+            <>
+              <label className="inline">
+                <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Overwrite existing
+              </label>
+              <label className="button">
+                Upload .py files
+                <input type="file" accept=".py" multiple hidden onChange={(e) => {
+                    // Copy the files first: clearing the input (so the same file can be picked again) empties its list.
+                    const chosen = Array.from(e.target.files ?? []);
+                    e.target.value = "";
+                    void upload(chosen);
+                  }} aria-label="Upload DAG files" />
+              </label>
+              <button type="button" className="primary" onClick={() => setEditing(null)}>
+                + New DAG file
+              </button>
+            </>
+          )}
         </div>
       </header>
       <ErrorText error={files.error ?? error} />
@@ -275,11 +283,13 @@ export function ManageDags() {
                 </td>
                 <td className="row-actions">
                   <button type="button" onClick={() => setEditing(f.relative_fileloc)}>
-                    Edit
+                    {mayEdit ? "Edit" : "View"}
                   </button>
-                  <button type="button" className="danger" onClick={() => remove(f.relative_fileloc)}>
-                    Delete
-                  </button>
+                  {mayEdit && (
+                    <button type="button" className="danger" onClick={() => remove(f.relative_fileloc)}>
+                      Delete
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

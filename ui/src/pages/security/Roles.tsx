@@ -6,7 +6,9 @@
 import { useMemo, useState } from "react";
 import { api, url } from "../../api/client";
 import { ErrorText, Loading, Modal } from "../../components/common";
+import { writesOn } from "../../lib/permissions";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
 
 interface Pair {
   action: { name: string };
@@ -246,6 +248,7 @@ function RoleForm({ existing, roles, onClose, onSaved }: { existing: Role | null
 }
 
 export function Roles() {
+  const may = writesOn(useSession().access, "RoleModelView");
   const roles = usePoll(() => api.get<{ roles: Role[] }>(ROLES), [], 10000);
   const [shown, setShown] = useState<Role | null>(null);
   const [editing, setEditing] = useState<Role | null | undefined>(undefined);
@@ -264,9 +267,11 @@ export function Roles() {
     <section>
       <header className="page-header">
         <h1>List Roles</h1>
-        <button type="button" className="primary" onClick={() => setEditing(null)}>
-          + Add role
-        </button>
+        {may.add && (
+          <button type="button" className="primary" onClick={() => setEditing(null)}>
+            + Add role
+          </button>
+        )}
       </header>
       <ErrorText error={roles.error ?? error} />
       {!roles.data ? (
@@ -295,15 +300,15 @@ export function Roles() {
                     <button type="button" onClick={() => setShown(r)}>
                       Permissions
                     </button>
-                    {!builtIn && (
-                      <>
-                        <button type="button" aria-label={`Edit ${r.name}`} onClick={() => setEditing(r)}>
-                          Edit
-                        </button>
-                        <button type="button" className="danger" aria-label={`Delete ${r.name}`} onClick={() => remove(r)}>
-                          Delete
-                        </button>
-                      </>
+                    {!builtIn && may.edit && (
+                      <button type="button" aria-label={`Edit ${r.name}`} onClick={() => setEditing(r)}>
+                        Edit
+                      </button>
+                    )}
+                    {!builtIn && may.remove && (
+                      <button type="button" className="danger" aria-label={`Delete ${r.name}`} onClick={() => remove(r)}>
+                        Delete
+                      </button>
                     )}
                   </td>
                 </tr>

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { api, url } from "../../api/client";
 import { ErrorText, Loading, Modal } from "../../components/common";
+import { writesOn } from "../../lib/permissions";
 import { usePoll } from "../../lib/usePoll";
 import { useSession } from "../../session";
 
@@ -94,7 +95,8 @@ function UserForm({ existing, roleNames, onClose, onSaved }: { existing: Account
 }
 
 export function Users() {
-  const { claims } = useSession();
+  const { claims, access } = useSession();
+  const may = writesOn(access, "UserDBModelView");
   const users = usePoll(() => api.get<{ users: Account[] }>(USERS), [], 5000);
   const roles = usePoll(() => api.get<{ roles: { name: string }[] }>("/api/couture/security/roles"), [], 0);
   const [editing, setEditing] = useState<Account | null | undefined>(undefined);
@@ -112,9 +114,11 @@ export function Users() {
     <section>
       <header className="page-header">
         <h1>List Users</h1>
-        <button type="button" className="primary" onClick={() => setEditing(null)}>
-          + Add user
-        </button>
+        {may.add && (
+          <button type="button" className="primary" onClick={() => setEditing(null)}>
+            + Add user
+          </button>
+        )}
       </header>
       <ErrorText error={users.error ?? error} />
       {!users.data ? (
@@ -146,10 +150,12 @@ export function Users() {
                 </td>
                 <td>{u.active ? "yes" : "no"}</td>
                 <td className="row-actions">
-                  <button type="button" onClick={() => setEditing(u)}>
-                    Edit
-                  </button>
-                  {u.username !== claims?.sub && (
+                  {may.edit && (
+                    <button type="button" onClick={() => setEditing(u)}>
+                      Edit
+                    </button>
+                  )}
+                  {may.remove && u.username !== claims?.sub && (
                     <button type="button" className="danger" onClick={() => remove(u.username)}>
                       Delete
                     </button>
