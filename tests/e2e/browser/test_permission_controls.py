@@ -85,6 +85,9 @@ def test_a_custom_role_sees_exactly_the_menus_and_controls_it_may_use(
     assert reader_seen["listPauseDisabled"] == [True]
     assert reader_seen["dagTrigger"] == 0 and reader_seen["dagPauseDisabled"] is True
     assert reader_seen["panelButtons"] == []
+    # No can_code or can_xcom: no Code tab on the DAG, no XCom tab on the task instance.
+    assert reader_seen["dagTabs"] == ["Grid", "Graph", "Gantt", "Task Duration", "Details"]
+    assert reader_seen["panelTabs"] == ["Details", "Log", "Rendered"]
     assert reader_seen["variableRows"] == ["region"]
     assert reader_seen["variableButtons"] == []
     assert reader_seen["usersPage"] == "Not allowed"

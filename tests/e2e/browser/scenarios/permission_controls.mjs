@@ -53,6 +53,8 @@ withPage(async (page, result) => {
   reader.dagTrigger = await page.getByRole("button", { name: "Trigger perm_a" }).count();
   reader.dagPauseDisabled = await page.locator(".page-header").getByRole("switch").isDisabled();
   reader.panelButtons = await panel.locator(".actions button").allInnerTexts();
+  reader.dagTabs = await page.locator("nav.tabs a").allInnerTexts();
+  reader.panelTabs = await panel.locator("nav.tabs button").allInnerTexts();
   await shot(page, "custom-role-task-panel");
 
   await page.goto(`${BASE_URL}/admin/variables`);

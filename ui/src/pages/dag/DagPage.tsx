@@ -3,7 +3,7 @@ import { NavLink, useNavigate, useParams, useSearchParams } from "react-router-d
 import { setPaused } from "../../api/dags";
 import { ErrorText, Loading, StateBadge, Switch, Time } from "../../components/common";
 import { TriggerDialog } from "../../components/TriggerDialog";
-import { NEEDS } from "../../lib/permissions";
+import { NEEDS, type Need } from "../../lib/permissions";
 import { formatDuration } from "../../lib/time";
 import { useSession } from "../../session";
 import { CodeView } from "./CodeView";
@@ -28,6 +28,8 @@ const TABS = [
 ] as const;
 
 export type DagTab = (typeof TABS)[number][0];
+/** What a tab's endpoint needs beyond seeing the DAG (shown only when granted). */
+const TAB_NEEDS: Partial<Record<DagTab, Need>> = { code: ["can_code", "Airflow"] };
 
 export interface Selection {
   runId: string | null;
@@ -104,7 +106,10 @@ export function DagPage() {
       </header>
       <ErrorText error={data.error ?? actionError} />
       <nav className="tabs">
-        {TABS.map(([key, label]) => (
+        {TABS.filter(([key]) => {
+          const need = TAB_NEEDS[key];
+          return !need || access.mayOnDag(need, dagId);
+        }).map(([key, label]) => (
           <NavLink key={key} to={{ pathname: `/dags/${encodeURIComponent(dagId)}/${key}`, search: params.toString() }} className={key === tab ? "active" : ""}>
             {label}
           </NavLink>

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { clearTask, markTask } from "../../api/dags";
 import type { Task, TaskInstance } from "../../api/types";
 import { ErrorText, Modal, StateBadge, Time } from "../../components/common";
-import { NEEDS } from "../../lib/permissions";
+import { NEEDS, type Need } from "../../lib/permissions";
 import { formatDuration } from "../../lib/time";
 import { useSession } from "../../session";
 import { LogView } from "./LogView";
@@ -17,6 +17,12 @@ const PANEL_TABS: [PanelTab, string][] = [
   ["xcom", "XCom"],
   ["rendered", "Rendered"],
 ];
+/** What a tab's endpoint needs beyond seeing the task instance (shown only when granted). */
+const PANEL_TAB_NEEDS: Partial<Record<PanelTab, Need>> = {
+  log: ["can_log", "Airflow"],
+  xcom: ["can_xcom", "Airflow"],
+  rendered: ["can_tries", "Airflow"],
+};
 
 function ClearDialog({ ti, onClose, onDone }: { ti: TaskInstance; onClose: () => void; onDone: () => void }) {
   const [downstream, setDownstream] = useState(true);
@@ -113,7 +119,10 @@ export function TaskInstancePanel({ ti, task, onClose, onChanged }: { ti: TaskIn
       )}
       <ErrorText error={error} />
       <nav className="tabs small">
-        {PANEL_TABS.map(([t, label]) => (
+        {PANEL_TABS.filter(([t]) => {
+          const need = PANEL_TAB_NEEDS[t];
+          return !need || access.mayOnDag(need, ti.dag_id);
+        }).map(([t, label]) => (
           <button key={t} type="button" className={t === tab ? "active" : ""} onClick={() => setTab(t)}>
             {label}
           </button>
