@@ -35,7 +35,8 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
-            if value.tzinfo is not None:
+            zone = value.tzinfo
+            if zone is not None and zone is not UTC:
                 value = value.astimezone(UTC)
             # Cut before the "+00:00" an aware value ends with (datetime.replace is slow).
             return value.isoformat(" ", "microseconds")[:26]

@@ -10,6 +10,7 @@ result processors, as SQLAlchemy would apply them, so the rows stored and read a
 
 from __future__ import annotations
 
+import operator
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
@@ -29,6 +30,7 @@ class CompiledStatement:
         self.sql = str(compiled)
         #: The parameter names, in the order the driver takes their values.
         self.names = tuple(compiled.positiontup)
+        self._values = _values_getter(self.names)
         self._binds = _processors(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in self.names
         )
@@ -40,7 +42,9 @@ class CompiledStatement:
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The driver's positional parameters from ``values`` by parameter name."""
-        row = [values[name] for name in self.names]
+        if not self._binds:
+            return self._values(values)
+        row = list(self._values(values))
         for position, process in self._binds:
             row[position] = process(row[position])
         return tuple(row)
@@ -64,6 +68,16 @@ class CompiledStatement:
                 row[position] = process(row[position])
             rows.append(dict(zip(self._columns, row, strict=True)))
         return rows
+
+
+def _values_getter(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """``values`` -> the tuple of its values for ``names``, in C (runs for every row written)."""
+    if not names:
+        return lambda _values: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda values: (values[name],)
+    return operator.itemgetter(*names)
 
 
 def _processors(processors: Iterable[Processor | None]) -> tuple[tuple[int, Processor], ...]:

@@ -56,8 +56,9 @@ async def apply_records(
     Returns the rows read and written; ``carried``, such a set from the previous batch, saves
     reading its scopes again (see ``store.load``).
     """
-    scopes = {scope for record in records for scope in fold.scopes_for(record)}
-    rows = await store.load(conn, scopes, carried=carried)
+    # A run's events return one cached list of scopes: hash each list's scopes once, not per event.
+    lists = {id(scopes): scopes for scopes in map(fold.scopes_for, records)}
+    rows = await store.load(conn, set().union(*lists.values()), carried=carried)
     for record in records:
         fold.apply(rows, record)
     await store.write(conn, rows)

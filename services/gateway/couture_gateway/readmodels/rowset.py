@@ -223,8 +223,11 @@ class RowSet:
 
     def _covered(self, table: str, named: dict[str, Any]) -> bool:
         for columns, values in self._scopes[table].items():
-            if all(c in named for c in columns) and tuple(named[c] for c in columns) in values:
-                return True
+            try:
+                if _getter(columns)(named) in values:
+                    return True
+            except KeyError:
+                continue  # ``named`` does not give all of this scope's columns
         return False
 
 

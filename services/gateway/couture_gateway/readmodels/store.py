@@ -22,7 +22,7 @@ from couture_gateway.readmodels.rowset import KEYS, Change, Row, RowSet, Scope
 
 #: Scope values per load query, padded up to the next of these sizes so each table has a few
 #: statements, compiled and prepared once each. Well under SQLite's and asyncpg's parameter limits.
-_SIZES = (1, 8, 64, 512)
+_SIZES = (1, 8, 64, 256, 512)
 _TABLES = {t.name: t for t in tables.metadata.sorted_tables}
 
 
