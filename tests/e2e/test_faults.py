@@ -140,9 +140,9 @@ def poll_states(
     request id goes to ``audited`` when it succeeded); a gateway that is down answers nothing."""
     try:
         with deployment.client(gateway) as client:
-            written = client.post(
-                "/api/v2/variables", json={"key": f"during_faults_{len(audited)}", "value": "x"}, timeout=5
-            )
+            # A new key each time: a write that timed out here may still have gone through.
+            variable = {"key": f"during_faults_{uuid.uuid4().hex}", "value": "x"}
+            written = client.post("/api/v2/variables", json=variable, timeout=5)
             if written.status_code == 201:
                 audited.append(written.headers[REQUEST_ID_HEADER])
             for dag_id, run_id in [key for key, state in runs.items() if state not in ("success", "failed")]:
