@@ -12,6 +12,7 @@ import { UTC } from "./lib/time";
 
 const TZ_KEY = "couture.timezone";
 const THEME_KEY = "couture.theme";
+const PERMISSIONS_REFRESH_MS = 60_000;
 
 export type Theme = "light" | "dark";
 
@@ -116,6 +117,29 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       cancelled = true;
     };
   }, [checking]);
+
+  // Roles change while a tab is open (an Admin edits a role or a user's roles): what the menus and
+  // controls offer is asked again every minute and when the user comes back to the tab.
+  const signedInAs = claims?.sub;
+  useEffect(() => {
+    if (!signedInAs) return;
+    let cancelled = false;
+    const refresh = () => {
+      whoAmI()
+        .then((me) => {
+          if (cancelled || me.sub !== signedInAs) return;
+          setClaims((known) => (JSON.stringify(known) === JSON.stringify(me) ? known : me));
+        })
+        .catch(() => undefined);
+    };
+    const timer = window.setInterval(refresh, PERMISSIONS_REFRESH_MS);
+    window.addEventListener("focus", refresh);
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+      window.removeEventListener("focus", refresh);
+    };
+  }, [signedInAs]);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;

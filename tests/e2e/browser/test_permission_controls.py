@@ -91,6 +91,7 @@ def test_a_custom_role_sees_exactly_the_menus_and_controls_it_may_use(
     assert reader_seen["variableRows"] == ["region"]
     assert reader_seen["variableButtons"] == []
     assert reader_seen["usersPage"] == "Not allowed"
+    assert seen["grantedWithoutReload"]
 
     operator_seen = seen["operator"]
     assert operator_seen["menus"] == {"Browse": ["DAG Runs", "Task Instances"]}

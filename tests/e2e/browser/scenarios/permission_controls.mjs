@@ -35,6 +35,21 @@ async function dagsList(page) {
   return seen;
 }
 
+/** An Admin elsewhere (a script with a token) adds pairs to a custom role. */
+async function grantElsewhere(roleName, pairs) {
+  const signedIn = await fetch(`${BASE_URL}/auth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username: "superadmin", password: "couture@123" }),
+  });
+  const headers = { Authorization: `Bearer ${(await signedIn.json()).access_token}`, "Content-Type": "application/json" };
+  const roleUrl = `${BASE_URL}/api/couture/security/roles/${encodeURIComponent(roleName)}`;
+  const role = await (await fetch(roleUrl, { headers })).json();
+  const actions = [...role.actions, ...pairs.map(([action, resource]) => ({ action: { name: action }, resource: { name: resource } }))];
+  const answer = await fetch(roleUrl, { method: "PATCH", headers, body: JSON.stringify({ name: roleName, actions }) });
+  if (!answer.ok) throw new Error(`granting failed: ${answer.status} ${await answer.text()}`);
+}
+
 async function signInFresh(page, username) {
   await page.context().clearCookies();
   await login(page, username, password);
@@ -66,6 +81,16 @@ withPage(async (page, result) => {
   await page.goto(`${BASE_URL}/security/users`);
   reader.usersPage = await page.getByRole("heading", { level: 1 }).innerText();
   result.reader = reader;
+
+  // Granted triggering perm_a while the page is open: the trigger button appears once the user
+  // comes back to the tab, without a reload.
+  await page.getByRole("link", { name: "DAGs", exact: true }).click();
+  await page.locator('tr[data-dag-id="perm_a"]').waitFor();
+  await page.evaluate(() => (window.__notReloaded = true));
+  await grantElsewhere("dag-a-reader", [["can_trigger", "Airflow"], ["can_dag_edit", "perm_a"]]);
+  await page.evaluate(() => window.dispatchEvent(new Event("focus")));
+  await page.getByRole("button", { name: "Trigger perm_a" }).waitFor({ timeout: 10_000 });
+  result.grantedWithoutReload = await page.evaluate(() => window.__notReloaded === true);
   result.steps.push("custom reader");
 
   // The custom role operating perm_b only: trigger and pause there, not on perm_a.
