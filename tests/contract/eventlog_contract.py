@@ -391,7 +391,6 @@ class EventLogContract(abc.ABC):
                 await release.wait()
 
         async def keep_polling(consumer: Consumer) -> None:
-            # In the background: a Kafka member's first poll waits for the group to form.
             while True:
                 await consumer.poll(timeout=0.05)
 
@@ -400,17 +399,13 @@ class EventLogContract(abc.ABC):
         joiners = [log.consumer([RUN], group="scheduler")]
         polling = [asyncio.create_task(keep_polling(joiners[0]))]
         try:
-            # The first member is not polled while its listener runs: on Kafka a poll waits for the
-            # rebalance to end, which waits for the listener.
-            for _ in range(400):
-                if given_up:
-                    break
-                await asyncio.sleep(0.05)
-            assert given_up, "the first member was not told what it gives up"
+            await until(lambda: bool(given_up), [first])
             joiners.append(log.consumer([RUN], group="scheduler"))
             polling.append(asyncio.create_task(keep_polling(joiners[1])))
             for _ in range(20):
-                await asyncio.sleep(0.05)
+                # A poll returns by its timeout although the group waits for this member's listener.
+                async with asyncio.timeout(2):
+                    await first.poll(timeout=0.05)
                 assert not (joiners[0].assignment | joiners[1].assignment) & given_up
         finally:
             # A listener that never returns would hold the group (and the member's close) forever.

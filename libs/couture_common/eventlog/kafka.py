@@ -64,6 +64,8 @@ from couture_common.topics import TOPICS, TopicSpec
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+#: What aiokafka's getmany returns: messages by partition.
+Fetched = dict[Any, list[Any]]
 
 #: Large enough for any batch the services append, so a call's events to one partition usually
 #: travel as one record batch.
@@ -75,6 +77,8 @@ _HEARTBEAT_MS = 500
 _SESSION_TIMEOUT_MS = 10_000
 #: A broker holds an empty fetch this long; an append wakes it at once.
 _FETCH_WAIT_MS = 500
+#: How far past a poll's timeout aiokafka's own wait may run before the poll gives up on it.
+_FETCH_GRACE_S = 0.05
 #: Readers never see what a transactional producer (a stream processor's exactly-once output)
 #: aborted or has not committed yet; this adapter's own appends are visible once acknowledged.
 _ISOLATION = "read_committed"
@@ -362,15 +366,20 @@ class KafkaConsumer:
         deadline = None if timeout is None else loop.time() + timeout
         if self._starting is None:
             self._starting = asyncio.ensure_future(self._start())
-        await self._unless_closed(asyncio.shield(self._starting))
+        if not self._starting.done():
+            # A group member's client starts once the group gave it partitions: no longer than asked.
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            await self._unless_closed(asyncio.wait([self._starting], timeout=left))
+            if not self._starting.done():
+                return []
+        self._starting.result()
         while True:
             remaining = 1.0 if deadline is None else max(0.0, deadline - loop.time())
-            fetched = await self._unless_closed(
-                _kafka_call(
-                    self._kafka.getmany(timeout_ms=round(remaining * 1000), max_records=max_records),
-                    "polling",
-                )
-            )
+            fetching = self._kafka.getmany(timeout_ms=round(remaining * 1000), max_records=max_records)
+            if deadline is not None:
+                # aiokafka's getmany waits out a rebalance whatever its timeout; the port's poll does not.
+                fetching = _or_nothing_after(fetching, remaining + _FETCH_GRACE_S)
+            fetched = await self._unless_closed(_kafka_call(fetching, "polling"))
             if self._rebalances.generation != self._generation:
                 await self._take_assignment(fetched)
                 fetched = {}
@@ -547,6 +556,15 @@ class _Rebalances(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         self.generation += 1
+
+
+async def _or_nothing_after(
+    fetching: Awaitable[dict[Any, list[Any]]], seconds: float
+) -> dict[Any, list[Any]]:
+    try:
+        return await asyncio.wait_for(fetching, seconds)
+    except TimeoutError:
+        return {}
 
 
 async def _kafka_call(awaitable: Awaitable[T], doing: str) -> T:
