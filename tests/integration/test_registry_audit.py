@@ -1,5 +1,5 @@
-"""Registry writes reach the audit trail with the user who made them, as gateway writes do: served
-by the gateway (standalone) and by ``couture registry`` on its own."""
+"""Registry writes (and the export of every DAG file) reach the audit trail with the user who made
+them, as gateway writes do: served by the gateway (standalone) and by ``couture registry`` alone."""
 
 from __future__ import annotations
 
@@ -90,6 +90,9 @@ async def test_every_registry_write_at_the_gateway_is_audited_with_its_user(
     assert (await standalone.delete(brick_url, headers=dev)).status_code == 204
     assert (await standalone.delete(f"{FILES}/etl.py", headers=dev)).status_code == 204
     assert (await standalone.delete(f"{FILES}/load.py", headers=vic)).status_code == 403
+    assert (await standalone.get("/api/couture/dags/export", headers=dev)).status_code == 200
+    # Other reads are not recorded.
+    assert (await standalone.get(FILES, headers=dev)).status_code == 200
 
     actions = by_action(await audit_entries(harness))
     for action in (
@@ -99,10 +102,12 @@ async def test_every_registry_write_at_the_gateway_is_audited_with_its_user(
         "add_code_brick",
         "update_code_brick",
         "delete_code_brick",
+        "export_dags",
     ):
         assert actions[action] == [("dev", "success")], action
     # A refused write names who was refused.
     assert sorted(actions["delete_dag_file"]) == [("dev", "success"), ("vic", "denied")]
+    assert "list_dag_files" not in actions
 
 
 async def test_writes_to_the_registry_service_are_audited_with_their_user(
@@ -112,6 +117,7 @@ async def test_writes_to_the_registry_service_are_audited_with_their_user(
     uploaded = await registry.post(FILES, files=[("files", ("etl.py", dag_source("etl")))], headers=dev)
     assert uploaded.status_code == 200, uploaded.text
     assert (await registry.delete(f"{FILES}/etl.py", headers=vic)).status_code == 403
+    assert (await registry.get("/api/couture/dags/export", headers=dev)).status_code == 200
     assert (await registry.delete(f"{FILES}/etl.py", headers=dev)).status_code == 204
     # Without credentials there is no user to name: the record says which service refused.
     assert (await registry.delete(f"{FILES}/etl.py")).status_code == 401
@@ -120,6 +126,7 @@ async def test_writes_to_the_registry_service_are_audited_with_their_user(
     assert [(e["action"], e["username"], e["outcome"]) for e in reversed(entries)] == [
         ("upload_dag_files", "dev", "success"),
         ("delete_dag_file", "vic", "denied"),
+        ("export_dags", "dev", "success"),
         ("delete_dag_file", "dev", "success"),
         ("delete_dag_file", None, "denied"),
     ]

@@ -29,6 +29,8 @@ LOGIN_ACTION = "login"
 REQUEST_ID_HEADER = "x-request-id"
 
 _CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Reads recorded too: they copy out in bulk what the deployment holds (every DAG file's source).
+AUDITED_READS = frozenset({"/api/couture/dags/export"})
 #: The API clients' login and the browser's (session cookies).
 _LOGIN_PATHS = frozenset({"/auth/token", "/auth/login"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -102,7 +104,8 @@ def _header(scope: Scope, name: bytes) -> list[str]:
 
 
 class AuditTrail:
-    """ASGI middleware recording writes under ``/api/`` and logins; reads pass untouched.
+    """ASGI middleware recording writes under ``/api/``, logins and ``AUDITED_READS``; other reads
+    pass untouched.
 
     Endpoints whose operation id starts with ``get_`` (POSTed list queries) or ends with
     ``_dry_run`` change nothing and are not recorded.
@@ -126,10 +129,9 @@ class AuditTrail:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in _CHANGING
-            or not (path.startswith("/api/") or path in _LOGIN_PATHS)
+        if scope["type"] != "http" or not (
+            (scope["method"] in _CHANGING and (path.startswith("/api/") or path in _LOGIN_PATHS))
+            or (scope["method"] == "GET" and path in AUDITED_READS)
         ):
             await self._app(scope, receive, send)
             return
@@ -171,6 +173,8 @@ class AuditTrail:
         name = getattr(route, "name", None)
         if name and (name.startswith("get_") or name.endswith("_dry_run")):
             return
+        if scope["method"] == "GET" and name is None:
+            return  # an audited read this process does not serve (the gateway beside a registry)
         state = scope.get("state", {})
         principal = state.get("principal")
         login = scope.get("path") in _LOGIN_PATHS
