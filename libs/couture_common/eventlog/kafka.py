@@ -17,7 +17,8 @@
 * A rebalance begins in each member with the revocation of all its partitions (Kafka's eager
   protocol): they leave its ``assignment``, records of them fetched meanwhile are dropped, and the
   consumer's ``on_revoked`` listener is awaited before the member rejoins, so before the group can
-  give them to anyone else. A member that died is not asked: the group waits out its session
+  give them to anyone else. Polls meanwhile return nothing by their timeout (aiokafka's own
+  fetch would wait for the new assignment). A member that died is not asked: the group waits out its session
   (``_SESSION_TIMEOUT_MS``) instead, so what a member does with an event must still be safe to do
   twice.
 * ``namespace`` prefixes topic names and group ids on the cluster, so several deployments (or
