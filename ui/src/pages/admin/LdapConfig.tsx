@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { api } from "../../api/client";
 import { ErrorText, Loading } from "../../components/common";
 import { usePoll } from "../../lib/usePoll";
+import { useSession } from "../../session";
 
 const LDAP = "/api/couture/security/ldap";
 
@@ -76,6 +77,7 @@ function parseMapping(text: string): { ok: true; value: Record<string, string[]>
 }
 
 export function LdapConfig() {
+  const mayEdit = useSession().access.may(["can_edit", "LdapConfigView"]);
   const stored = usePoll(() => api.get<LdapConfig>(LDAP), [], 0);
   const [form, setForm] = useState<LdapConfig | null>(null);
   const [mapping, setMapping] = useState("{}");
@@ -160,11 +162,13 @@ export function LdapConfig() {
           Saved. The next login uses it.
         </div>
       )}
-      <div className="actions">
-        <button type="button" className="primary" disabled={!parsed.ok} onClick={save}>
-          Save
-        </button>
-      </div>
+      {mayEdit && (
+        <div className="actions">
+          <button type="button" className="primary" disabled={!parsed.ok} onClick={save}>
+            Save
+          </button>
+        </div>
+      )}
     </section>
   );
 }
