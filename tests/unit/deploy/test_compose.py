@@ -179,6 +179,14 @@ def test_each_service_gets_valid_settings_and_only_the_secrets_it_needs(
     assert executor["COUTURE_SERVICE_TOKEN"] == registry["COUTURE_SERVICE_TOKEN"]
 
 
+def test_gateway_and_registry_verify_tokens_against_the_auth_service(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("gateway", "registry"):
+        assert services[name]["environment"]["COUTURE_AUTH_URL"] == "http://auth:8080", name
+        assert services[name]["depends_on"]["auth"] == {"condition": "service_healthy"}, name
+    assert services["auth"]["command"] == ["auth"]
+
+
 def test_depends_on_names_services_that_report_their_health(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for name, service in services.items():

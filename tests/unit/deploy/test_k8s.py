@@ -226,6 +226,15 @@ def test_executors_find_the_registry_through_its_service() -> None:
     assert "COUTURE_SERVICE_TOKEN" in {env["name"] for env in _container("executor")["env"]}
 
 
+def test_gateways_and_the_registry_find_the_auth_service_through_its_service() -> None:
+    url = _objects("ConfigMap")["couture-config"]["data"]["COUTURE_AUTH_URL"]
+    match = re.fullmatch(r"http://([a-z0-9-]+):(\d+)", url)
+    assert match, url
+    service = _objects("Service")[match.group(1)]
+    assert service["spec"]["selector"]["app.kubernetes.io/component"] == "auth"
+    assert int(match.group(2)) in {port["port"] for port in service["spec"]["ports"]}
+
+
 def test_the_autoscaler_drives_the_executors_within_the_task_queue_partitions() -> None:
     (hpa,) = _objects("HorizontalPodAutoscaler").values()
     target = hpa["spec"]["scaleTargetRef"]
