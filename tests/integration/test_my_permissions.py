@@ -15,7 +15,7 @@ ME = "/api/couture/users/me"
 def pairs(me: dict[str, object]) -> set[tuple[str, str]]:
     granted = me["permissions"]
     assert isinstance(granted, dict)
-    return {(p["action"], p["resource"]) for p in granted["permissions"]}
+    return {(action, resource) for resource, actions in granted["permissions"].items() for action in actions}
 
 
 async def test_a_custom_role_is_told_exactly_its_pairs_and_the_dags_it_may_read_and_edit(
@@ -41,11 +41,7 @@ async def test_a_custom_role_is_told_exactly_its_pairs_and_the_dags_it_may_read_
     assert not {"can_trigger", "can_paused", "can_clear", "can_edit"} & set(read_actions)
     assert me["permissions"] == {
         "everything": False,
-        "permissions": [
-            {"action": "can_list", "resource": "DagModelView"},
-            {"action": "can_list", "resource": "VariableModelView"},
-            {"action": "can_show", "resource": "DagModelView"},
-        ],
+        "permissions": {"DagModelView": ["can_list", "can_show"], "VariableModelView": ["can_list"]},
         "dag_read": {"all": False, "dag_ids": ["dag_a", "dag_c"]},
         "dag_edit": {"all": False, "dag_ids": ["dag_c"]},
     }
@@ -77,5 +73,5 @@ async def test_built_in_roles_get_their_pairs_and_admin_everything(harness: Harn
     assert admin["dag_edit"] == {"all": True, "dag_ids": []}
 
     public = (await harness.client.get(ME, headers=await sign_in(harness, "pat", "Public"))).json()
-    assert public["permissions"]["permissions"] == [] and public["permissions"]["everything"] is False
+    assert public["permissions"]["permissions"] == {} and public["permissions"]["everything"] is False
     assert public["permissions"]["dag_read"] == {"all": False, "dag_ids": []}

@@ -10,7 +10,7 @@ function granted(pairs: [string, string][], dags: { read?: string[] | "all"; edi
   const dagAccess = (d: string[] | "all" | undefined) => (d === "all" ? { all: true, dag_ids: [] } : { all: false, dag_ids: d ?? [] });
   return {
     everything: false,
-    permissions: pairs.map(([action, resource]) => ({ action, resource })),
+    permissions: pairs.reduce<Record<string, string[]>>((byResource, [action, resource]) => ({ ...byResource, [resource]: [...(byResource[resource] ?? []), action] }), {}),
     dag_read: dagAccess(dags.read),
     dag_edit: dagAccess(dags.edit),
     dag_read_actions: READ_ACTIONS,

@@ -17,7 +17,8 @@ export interface DagAccess {
 export interface EffectivePermissions {
   /** Admin: every permission, including ones not listed. */
   everything: boolean;
-  permissions: { action: string; resource: string }[];
+  /** Each resource's granted actions. */
+  permissions: Record<string, string[]>;
   dag_read: DagAccess;
   dag_edit: DagAccess;
   /** Actions that need read access to a DAG; every other action on a DAG needs edit access. */
@@ -26,7 +27,7 @@ export interface EffectivePermissions {
 
 export const NO_PERMISSIONS: EffectivePermissions = {
   everything: false,
-  permissions: [],
+  permissions: {},
   dag_read: { all: false, dag_ids: [] },
   dag_edit: { all: false, dag_ids: [] },
   dag_read_actions: [],
@@ -45,7 +46,7 @@ export interface Access {
 const key = (action: string, resource: string) => `${action}\u0000${resource}`;
 
 export function access(granted: EffectivePermissions): Access {
-  const pairs = new Set(granted.permissions.map((p) => key(p.action, p.resource)));
+  const pairs = new Set(Object.entries(granted.permissions).flatMap(([resource, actions]) => actions.map((action) => key(action, resource))));
   const readActions = new Set(granted.dag_read_actions);
   const may = ([action, resource]: Need) => granted.everything || pairs.has(key(action, resource));
   const reaches = (dags: DagAccess, dagId: string) => granted.everything || dags.all || dags.dag_ids.includes(dagId);

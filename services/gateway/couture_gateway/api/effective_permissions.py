@@ -9,7 +9,7 @@ be refused.
 from __future__ import annotations
 
 from couture_auth.domain.permissions import ALL_DAGS, DAG_EDIT, DAG_READ, VIEWER_PERMS, Principal
-from couture_gateway.schemas.auth import DagAccess, EffectivePermissions, PermissionPair
+from couture_gateway.schemas.auth import DagAccess, EffectivePermissions
 
 #: ``dag_access_for``'s split: these actions need read access to a DAG, the others edit access.
 _READ_ACTIONS = sorted(VIEWER_PERMS)
@@ -20,19 +20,19 @@ def effective_permissions(principal: Principal) -> EffectivePermissions:
     if principal.has_every_permission:
         return EffectivePermissions(
             everything=True,
-            permissions=[],
+            permissions={},
             dag_read=DagAccess(all=True),
             dag_edit=DagAccess(all=True),
             dag_read_actions=_READ_ACTIONS,
         )
     pairs = {pair for role in principal.roles for pair in role.permissions}
+    by_resource: dict[str, list[str]] = {}
+    for action, resource in sorted(pairs, key=lambda pair: (pair[1], pair[0])):
+        if action not in (DAG_READ, DAG_EDIT):
+            by_resource.setdefault(resource, []).append(action)
     return EffectivePermissions(
         everything=False,
-        permissions=[
-            PermissionPair(action=action, resource=resource)
-            for action, resource in sorted(pairs)
-            if action not in (DAG_READ, DAG_EDIT)
-        ],
+        permissions=by_resource,
         dag_read=_dag_access(pairs, DAG_READ),
         dag_edit=_dag_access(pairs, DAG_EDIT),
         dag_read_actions=_READ_ACTIONS,

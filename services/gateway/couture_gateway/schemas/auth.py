@@ -16,11 +16,6 @@ class UserResponse(BaseModel):
     last_name: str | None = None
 
 
-class PermissionPair(BaseModel):
-    action: str = Field(examples=["can_list"])
-    resource: str = Field(examples=["VariableModelView"])
-
-
 class DagAccess(BaseModel):
     all: bool = Field(description="Every DAG, including ones added later.")
     dag_ids: list[str] = Field(default_factory=list, description="The DAGs, when not all.")
@@ -30,7 +25,11 @@ class EffectivePermissions(BaseModel):
     """What the user's roles grant now, for showing only the menus and controls they may use."""
 
     everything: bool = Field(description="Admin: every permission, including ones not listed.")
-    permissions: list[PermissionPair] = Field(description="The (action, resource) pairs, DAG access apart.")
+    permissions: dict[str, list[str]] = Field(
+        description="The (action, resource) pairs, DAG access apart, as each resource's actions "
+        "(grouped: the built-in roles grant hundreds of pairs).",
+        examples=[{"VariableModelView": ["can_list", "can_show"]}],
+    )
     dag_read: DagAccess
     dag_edit: DagAccess
     dag_read_actions: list[str] = Field(
