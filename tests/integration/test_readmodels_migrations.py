@@ -58,7 +58,9 @@ async def test_a_version_1_database_gains_the_next_dagrun_columns(tmp_path: Path
         await engine.dispose()
 
 
-async def test_a_version_3_database_gains_rendered_fields_and_the_triggered_runs_index(tmp_path: Path) -> None:
+async def test_a_version_3_database_gains_rendered_fields_and_the_triggered_runs_index(
+    tmp_path: Path,
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'rm.db'}"
     engine = await open_readmodels(url)
     async with engine.begin() as conn:
