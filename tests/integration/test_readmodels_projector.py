@@ -39,6 +39,7 @@ from couture_common.events import (
     XComPushed,
     envelope,
 )
+from couture_gateway.readmodels.changes import Change, changes_of
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.projector import Projector, position_after, rebuild
 from couture_gateway.readmodels.tables import (
@@ -349,6 +350,37 @@ async def test_two_projectors_on_one_database_apply_each_event_once(
     await project_all(reference, log)
     assert await dump(engine) == await dump(reference)
     await reference.dispose()
+
+
+async def test_each_of_two_projectors_announces_every_change_whichever_applied_it(
+    log: SqliteEventLog, engine: AsyncEngine
+) -> None:
+    # Two gateways on one database: each streams live changes to its own browsers.
+    batches = realistic_history(dags=3, runs=4)
+    await append_all(log, batches)
+    heard: list[set[Change]] = [set(), set()]
+    projectors = [Projector(engine, log, batch_size=size) for size in (40, 60)]
+    for projector, changes in zip(projectors, heard, strict=True):
+        projector.add_listener(changes.update)
+        await projector.start()
+    first, second = projectors
+    applied = [0, 0]
+    try:
+        # Each wins some batches and loses others: a projector's step after the other's commit is
+        # refused (it follows the winner), its next one applies.
+        for turn in [0, 1, 1, 0, 0] * 4:
+            applied[turn] += await projectors[turn].step()
+        applied[0] += await first.catch_up()
+        applied[1] += await second.catch_up()
+    finally:
+        for projector in projectors:
+            await projector.close()
+
+    expected = {change for batch in batches for env in batch for change in changes_of(env.payload)}
+    assert sum(applied) == sum(len(b) for b in batches)
+    # Both applied some batches and lost others, or the test shows nothing.
+    assert all(applied), applied
+    assert heard == [expected, expected]
 
 
 async def test_a_caller_waits_until_its_own_write_is_visible(

@@ -72,6 +72,8 @@ async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
 
 #: Longest a step waits for metadata records it knows are in the log (bounds a stalled broker).
 _META_WAIT = 1.0
+#: How long a projector that lost a batch to another reads on to announce what the other applied.
+_FOLLOW_WAIT = 10.0
 
 
 class Projector:
@@ -213,7 +215,7 @@ class Projector:
                 await self._save_offsets(conn, position)
         except ConcurrentProjectionError:
             logger.warning("another projector applied these events first; resuming from its offsets")
-            await self._resume()
+            await self._follow_winner(records)
             return 0
         except BaseException:
             # Nothing was committed: read these records again on the next step or restart.
@@ -278,6 +280,34 @@ class Projector:
             )
             if result.rowcount != 1:
                 raise ConcurrentProjectionError(f"{tp} offset moved from {expected} by another projector")
+
+    async def _follow_winner(self, refused: Sequence[Record]) -> None:
+        """Take the offsets another projector on this database stored, and tell this projector's
+        listeners what it applied.
+
+        Gateways share one database but each streams live changes to its own browsers, so the
+        changes another gateway's projector committed must be announced here too: those of the
+        refused batch, and those between this projector's position and the winner's, read and
+        announced without being applied.
+        """
+        async with self._engine.connect() as conn:
+            self._stored = await stored_offsets(conn)
+        applied = [r for r in refused if r.offset < self._stored.get(TopicPartition(r.topic, r.partition), 0)]
+        deadline = asyncio.get_running_loop().time() + _FOLLOW_WAIT
+        for consumer in self._consumers():
+            while asyncio.get_running_loop().time() < deadline and any(
+                consumer.position(tp) < self._stored.get(tp, 0) for tp in consumer.assignment
+            ):
+                polled = await consumer.poll(self._batch_size, timeout=_META_WAIT)
+                applied.extend(
+                    r for r in polled if r.offset < self._stored.get(TopicPartition(r.topic, r.partition), 0)
+                )
+        # Whatever was read past the winner's offsets is read again, and applied, from there.
+        self._seek(self._stored)
+        async with self._applied_changed:
+            self._applied_changed.notify_all()
+        if self._listeners and applied:
+            notify(self._listeners, summarise(applied))
 
     async def _resume(self) -> None:
         async with self._engine.connect() as conn:
