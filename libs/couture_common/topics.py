@@ -24,10 +24,14 @@ CONFIG = "config"
 AUTH = "auth"
 AUDIT = "audit"
 LOGIN = "login"
+POOL = "pool"
 
 TOPICS: dict[str, TopicSpec] = {
     DAG: TopicSpec(DAG, 1),
     RUN: TopicSpec(RUN, 8),
+    # Pool slots between schedulers, keyed by pool name. As many partitions as ``run``: the arbiter
+    # of a pool is the scheduler owning the ``run`` partition of the same index.
+    POOL: TopicSpec(POOL, 8),
     TASK_QUEUE: TopicSpec(TASK_QUEUE, 8),
     CONTROL: TopicSpec(CONTROL, 1),
     HEARTBEAT: TopicSpec(HEARTBEAT, 4, retention_hours=24),

@@ -46,6 +46,7 @@ from couture_common.events.envelope import (
 )
 from couture_common.events.execution import ExecuteTask, KillTask, TaskHeartbeat
 from couture_common.events.login import LoginFailed, LoginFailuresCleared
+from couture_common.events.pool import PoolSlotsGranted, PoolSlotsReleased, PoolSlotsRequested
 from couture_common.events.run import (
     DagRunCreated,
     DagRunDeleted,
@@ -95,6 +96,9 @@ __all__ = [
     "LoginFailuresCleared",
     "PoolDeleted",
     "PoolSet",
+    "PoolSlotsGranted",
+    "PoolSlotsReleased",
+    "PoolSlotsRequested",
     "RoleDeleted",
     "RoleSet",
     "SlaMissed",

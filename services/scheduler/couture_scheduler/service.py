@@ -41,7 +41,7 @@ from couture_common.eventlog.port import (
 )
 from couture_common.events import envelope
 from couture_common.services.polling import MergedPoller
-from couture_common.topics import CONFIG, DAG, HEARTBEAT, RUN, TOPICS
+from couture_common.topics import CONFIG, DAG, HEARTBEAT, POOL, RUN, TOPICS
 from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
 from couture_scheduler.run_traces import RunTraces
 
@@ -52,7 +52,7 @@ ACTOR = "service:scheduler"
 GROUP = "scheduler"
 
 _META_TOPICS = (DAG, CONFIG)
-_FOLDED_TOPICS = frozenset({*_META_TOPICS, RUN, HEARTBEAT})
+_FOLDED_TOPICS = frozenset({*_META_TOPICS, RUN, POOL, HEARTBEAT})
 #: How long a replay poll waits for records it knows are there (Kafka fetches are asynchronous).
 _REPLAY_WAIT = 0.2
 
@@ -99,6 +99,10 @@ class SchedulerService:
 
     def owns(self, dag_id: str) -> bool:
         return partition_for(dag_id, TOPICS[RUN].partitions) in self._owned_partitions
+
+    def arbitrates(self, pool: str) -> bool:
+        """Whether this scheduler grants ``pool``'s slots: it owns the ``run`` partition of its index."""
+        return partition_for(pool, TOPICS[POOL].partitions) in self._owned_partitions
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scheduler")
@@ -149,18 +153,20 @@ class SchedulerService:
     async def _fold_and_decide(self) -> None:
         meta = self._log.consumer(list(_META_TOPICS))
         runs = self._log.consumer([RUN], group=self._group, on_revoked=self._give_up)
+        # Every pool's claims, replayed after the runs: a claim is then judged by its try's state.
+        pools = self._log.consumer([POOL])
         # Heartbeats count only for tries the state knows running: replayed after the runs.
         pulse = self._log.consumer([HEARTBEAT])
         try:
             while True:
-                await self._rebuild(meta, runs, pulse)
+                await self._rebuild(meta, runs, pools, pulse)
                 self._caught_up.set()
-                await self._follow(meta, runs, pulse)
+                await self._follow(meta, runs, pools, pulse)
         finally:
-            for consumer in (meta, runs, pulse):
+            for consumer in (meta, runs, pools, pulse):
                 await consumer.close()
 
-    async def _rebuild(self, meta: Consumer, runs: Consumer, pulse: Consumer) -> None:
+    async def _rebuild(self, meta: Consumer, runs: Consumer, pools: Consumer, pulse: Consumer) -> None:
         """A fresh state: everything in the metadata topics and the owned run partitions now."""
         self._rebuilding = True
         while True:
@@ -175,12 +181,12 @@ class SchedulerService:
                 # no fold is needed until the group assigns partitions, which rebuilds again.
                 self._rebuilding = False
                 return
-            for consumer in (meta, runs, pulse):
+            for consumer in (meta, runs, pools, pulse):
                 for tp in consumer.assignment:
                     consumer.seek(tp, 0)
-            ends = await self._end_offsets(meta.assignment | owned | pulse.assignment)
+            ends = await self._end_offsets(meta.assignment | owned | pools.assignment | pulse.assignment)
             logger.info("scheduler owns run partitions %s; replaying", sorted(self._owned_partitions))
-            if await self._replay([meta, runs, pulse], runs, ends):
+            if await self._replay([meta, runs, pools, pulse], runs, ends):
                 self._rebuilding = False
                 return
 
@@ -199,9 +205,9 @@ class SchedulerService:
                     break
         return not self._moved(runs)
 
-    async def _follow(self, meta: Consumer, runs: Consumer, pulse: Consumer) -> None:
+    async def _follow(self, meta: Consumer, runs: Consumer, pools: Consumer, pulse: Consumer) -> None:
         """Fold and decide until the group moves run partitions to or from this scheduler."""
-        consumers = [meta, runs, pulse]
+        consumers = [meta, runs, pools, pulse]
         polls = MergedPoller(consumers, wait=self._tick)
         try:
             waiting_for: dict[TopicPartition, int] = {}
@@ -256,7 +262,7 @@ class SchedulerService:
                 self._folded.notify_all()
 
     async def _decide_and_append(self) -> dict[TopicPartition, int]:
-        events = decide(self.state, self._clock(), self._policy, owns=self.owns)
+        events = decide(self.state, self._clock(), self._policy, owns=self.owns, arbitrates=self.arbitrates)
         if not events:
             return {}
         batch = [envelope(e, actor=ACTOR, trace=self._traces.headers_for(e)) for e in events]

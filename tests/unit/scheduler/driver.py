@@ -23,7 +23,7 @@ from couture_common.events import (
     envelope,
 )
 from couture_common.events.run import TryOutcome
-from couture_common.topics import TOPICS
+from couture_common.topics import POOL, TOPICS
 from couture_scheduler.domain import SchedulerPolicy, SchedulerState, apply, decide
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -122,9 +122,14 @@ def of_types(events: Sequence[Event], *kinds: type[Event]) -> list[Event]:
 
 
 def summary(events: Sequence[Event]) -> list[tuple[str, ...]]:
-    """Events as short tuples a test can compare: (type, task or run, state/try)."""
+    """Events as short tuples a test can compare: (type, task or run, state/try).
+
+    Pool slot traffic (the ``pool`` topic) is left out: tests/unit/scheduler/test_pools.py checks it.
+    """
     rows: list[tuple[str, ...]] = []
     for e in events:
+        if e.TOPIC == POOL:
+            continue
         task_id = getattr(e, "task_id", None)
         state = getattr(e, "state", None)
         try_number = getattr(e, "try_number", None)

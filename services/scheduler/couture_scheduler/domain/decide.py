@@ -24,6 +24,7 @@ from couture_common.clock import ensure_utc
 from couture_common.eventlog.port import partition_for
 from couture_common.events._base import Event
 from couture_common.events.execution import ExecuteTask, KillTask
+from couture_common.events.pool import PoolSlotsGranted, PoolSlotsReleased, PoolSlotsRequested
 from couture_common.events.run import (
     DagRunCreated,
     DagRunFinished,
@@ -43,11 +44,13 @@ from couture_scheduler.domain.plan import DagPlan
 from couture_scheduler.domain.state import (
     FAILED_LEAF,
     FINISHED,
+    OCCUPYING,
     DagRun,
     DagState,
     RunKey,
     SchedulerState,
     TaskInstance,
+    TaskKey,
 )
 from couture_scheduler.domain.triggers import Verdict, evaluate
 
@@ -77,31 +80,62 @@ class _Candidate:
     pool: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A try asking for slots, as its pool's arbiter weighs it."""
+
+    pool: str
+    key: TaskKey
+    try_number: int
+    slots: int
+    priority: int
+    logical_date: datetime
+    #: Asked for in the decide now under way (its ti.scheduled is not folded yet).
+    asked_now: bool
+
+    def order(self) -> tuple[int, datetime, str, str, str]:
+        """Airflow's: priority weight first, then the oldest run."""
+        return (-self.priority, self.logical_date, *self.key)
+
+
 def decide(
     state: SchedulerState,
     now: datetime,
     policy: SchedulerPolicy | None = None,
     *,
     owns: Callable[[str], bool] | None = None,
+    arbitrates: Callable[[str], bool] | None = None,
 ) -> list[Event]:
-    """What to do next; with ``owns``, scheduled runs are created only for the DAGs it accepts."""
-    return _Decision(state, now, policy or SchedulerPolicy(), owns or _owns_all).run()
+    """What to do next; with ``owns``, scheduled runs are created only for the DAGs it accepts.
+
+    ``arbitrates(pool)``: whether this scheduler grants the slots of ``pool`` (all pools when
+    omitted, as when alone).
+    """
+    return _Decision(state, now, policy or SchedulerPolicy(), owns or _all, arbitrates or _all).run()
 
 
-def _owns_all(_dag_id: str) -> bool:
+def _all(_name: str) -> bool:
     return True
 
 
 class _Decision:
     def __init__(
-        self, state: SchedulerState, now: datetime, policy: SchedulerPolicy, owns: Callable[[str], bool]
+        self,
+        state: SchedulerState,
+        now: datetime,
+        policy: SchedulerPolicy,
+        owns: Callable[[str], bool],
+        arbitrates: Callable[[str], bool],
     ) -> None:
         self.state = state
         self.now = now
         self.policy = policy
         self.owns = owns
+        self.arbitrates = arbitrates
         self.out: list[Event] = []
         self.candidates: list[_Candidate] = []
+        #: Tries sent to executors by this decide (max_queued_per_decide).
+        self.queued = 0
 
     def run(self) -> list[Event]:
         self.answer_requests()
@@ -110,7 +144,7 @@ class _Decision:
         due = self.fire_timers()
         self.detect_zombies()
         self.evaluate_runs(due)
-        self.queue_tasks()
+        self.pool_slots()
         self.send_kills()
         return self.out
 
@@ -464,79 +498,189 @@ class _Decision:
 
     # executors
 
-    def queue_tasks(self) -> None:
-        free = {pool: slots - self.state.pool_used.get(pool, 0) for pool, slots in self.state.pools.items()}
-        candidates = [c for c in self.candidates if free.get(c.pool, 0) > 0]
-        for pool, waiting in self.state.scheduled.items():
-            # A full pool's queue is not even looked at: with thousands waiting, that is the saving.
-            if free.get(pool, 0) <= 0:
+    def pool_slots(self) -> None:
+        """Slots through the pool's arbiter: queue granted tries, give back stale claims, ask, grant."""
+        released = self.check_claims()
+        asked = self.request_slots(released)
+        self.grant_slots(asked)
+
+    def check_claims(self) -> set[TaskKey]:
+        """This scheduler's claims whose try moved or that were granted: queue, keep or release."""
+        state = self.state
+        keys = state.claims_to_check
+        state.claims_to_check = set()
+        released: set[TaskKey] = set()
+        for key in sorted(keys):
+            claim = state.claims.get(key)
+            if claim is None or not self.owns(key[0]):
                 continue
-            for (dag_id, run_id, _), ti in waiting.items():
-                dag = self.state.dags[dag_id]
-                run = dag.runs[run_id]
+            dag = state.dags.get(key[0])
+            run = None if dag is None else dag.runs.get(key[1])
+            ti = None if run is None else run.tis.get(key[2])
+            if ti is not None and ti.state in OCCUPYING and ti.try_number == claim.try_number:
+                continue  # held by the try in flight
+            if ti is not None and ti.state == "scheduled" and ti.try_number + 1 == claim.try_number:
+                if not claim.granted:
+                    continue  # still waiting for the arbiter
+                assert dag is not None and run is not None
                 if run.state == "running" and not dag.halts(run):
-                    priority = dag.plans[run.dag_version].priority[ti.task_id]
-                    candidates.append(_Candidate(dag, run, ti, ti.try_number + 1, priority, pool))
+                    if self.queued < self.policy.max_queued_per_decide:
+                        self.enqueue(dag, run, ti, claim.try_number)
+                    else:
+                        state.claims_to_check.add(key)
+                    continue
+            why = "the try is no longer waiting for or holding the slots"
+            if ti is not None and ti.state is not None:
+                why = f"task instance {ti.state}"
+            self.out.append(
+                PoolSlotsReleased(
+                    pool=claim.pool,
+                    dag_id=key[0],
+                    run_id=key[1],
+                    task_id=key[2],
+                    try_number=claim.try_number,
+                    reason=why,
+                )
+            )
+            released.add(key)
+        return released
+
+    def request_slots(self, released: set[TaskKey]) -> list[_Request]:
+        """Ask the pools' arbiters for slots for every scheduled try without a claim."""
+        state = self.state
+        candidates = list(self.candidates)
+        for (dag_id, run_id, _), ti in state.unclaimed.items():
+            dag = state.dags[dag_id]
+            run = dag.runs[run_id]
+            if run.state == "running" and not dag.halts(run):
+                priority = dag.plans[run.dag_version].priority[ti.task_id]
+                candidates.append(_Candidate(dag, run, ti, ti.try_number + 1, priority, ti.pool))
         if not candidates:
-            return
+            return []
         candidates.sort(
             key=lambda c: (-c.priority, c.run.logical_date, c.run.dag_id, c.run.run_id, c.ti.task_id)
         )
-        active = {c.dag.dag_id: c.dag.active_tasks for c in candidates}
-        partitions = TOPICS[RUN].partitions
-        run_offsets = self.state.offsets.get(RUN, {})
-        queued = 0
+        asking = {c.dag.dag_id: c.dag.active_tasks + c.dag.claiming for c in candidates}
+        asked: list[_Request] = []
         for c in candidates:
-            if queued >= self.policy.max_queued_per_decide:
-                break
+            key = (c.run.dag_id, c.run.run_id, c.ti.task_id)
+            if key in state.claims and key not in released:
+                continue  # an older claim is still on its way out
             plan = c.dag.plans[c.run.dag_version]
+            if asking[c.dag.dag_id] >= plan.spec.max_active_tasks:
+                continue
+            asking[c.dag.dag_id] += 1
             task = plan.tasks[c.ti.task_id]
-            if free.get(task.pool, 0) < task.pool_slots:
-                continue
-            if active[c.dag.dag_id] >= plan.spec.max_active_tasks:
-                continue
-            free[task.pool] -= task.pool_slots
-            active[c.dag.dag_id] += 1
-            queued += 1
-            run = c.run
-            max_tries = c.ti.max_tries
             self.out.append(
-                TaskInstanceQueued(
-                    dag_id=run.dag_id,
-                    run_id=run.run_id,
+                PoolSlotsRequested(
+                    pool=task.pool,
+                    dag_id=c.run.dag_id,
+                    run_id=c.run.run_id,
                     task_id=task.task_id,
                     try_number=c.try_number,
-                    max_tries=max_tries,
-                    pool=task.pool,
-                    pool_slots=task.pool_slots,
+                    slots=task.pool_slots,
                     priority_weight=c.priority,
-                    queue=task.queue,
+                    logical_date=c.run.logical_date,
                 )
             )
-            partition = partition_for(run.dag_id, partitions)
-            self.out.append(
-                ExecuteTask(
-                    dag_id=run.dag_id,
-                    run_id=run.run_id,
-                    task_id=task.task_id,
-                    try_number=c.try_number,
-                    max_tries=max_tries,
-                    dag_version=run.dag_version,
-                    fileloc=plan.spec.fileloc,
-                    run_type=run.run_type,
-                    logical_date=run.logical_date,
-                    data_interval_start=run.data_interval.start,
-                    data_interval_end=run.data_interval.end,
-                    conf=run.conf,
-                    external_trigger=run.external_trigger,
-                    pool=task.pool,
-                    priority_weight=c.priority,
-                    queue=task.queue,
-                    execution_timeout=task.execution_timeout,
-                    run_log_partition=partition,
-                    run_log_offset=run_offsets.get(partition, -1),
-                )
+            asked.append(
+                _Request(task.pool, key, c.try_number, task.pool_slots, c.priority, c.run.logical_date, True)
             )
+        return asked
+
+    def grant_slots(self, asked: list[_Request]) -> None:
+        """As the arbiter of a pool: grant its waiting requests in priority order while slots are free.
+
+        A request this scheduler asked for in this decide, or one of its own DAGs' tries waiting in
+        the state, is queued in the same answer: owner and arbiter at once, no round trip.
+        """
+        state = self.state
+        new: dict[str, list[_Request]] = {}
+        for c in asked:
+            new.setdefault(c.pool, []).append(c)
+        for pool in sorted(set(new) | {p for p, waiting in state.requests_by_pool.items() if waiting}):
+            if not self.arbitrates(pool):
+                continue
+            free = state.pools.get(pool, 0) - state.granted.get(pool, 0)
+            if free <= 0:
+                continue
+            waiting = new.get(pool, []) + [
+                _Request(pool, key, c.try_number, c.slots, c.priority, c.logical_date, False)
+                for key, c in state.requests_by_pool.get(pool, {}).items()
+            ]
+            waiting.sort(key=_Request.order)
+            for w in waiting:
+                if w.slots > free:
+                    continue
+                free -= w.slots
+                self.out.append(
+                    PoolSlotsGranted(
+                        pool=pool,
+                        dag_id=w.key[0],
+                        run_id=w.key[1],
+                        task_id=w.key[2],
+                        try_number=w.try_number,
+                    )
+                )
+                self.queue_granted(w)
+
+    def queue_granted(self, w: _Request) -> None:
+        """Queue a try just granted here when this scheduler owns it and it is ready to go."""
+        if self.queued >= self.policy.max_queued_per_decide or not self.owns(w.key[0]):
+            return
+        dag = self.state.dags.get(w.key[0])
+        run = None if dag is None else dag.runs.get(w.key[1])
+        ti = None if run is None else run.tis.get(w.key[2])
+        if dag is None or run is None or ti is None or run.state != "running" or dag.halts(run):
+            return
+        # Asked in this decide, its ti.scheduled is in this answer; otherwise already folded.
+        if w.asked_now or (ti.state == "scheduled" and ti.try_number + 1 == w.try_number):
+            self.enqueue(dag, run, ti, w.try_number)
+
+    def enqueue(self, dag: DagState, run: DagRun, ti: TaskInstance, try_number: int) -> None:
+        """Send a try holding its pool slots to the executors."""
+        self.queued += 1
+        plan = dag.plans[run.dag_version]
+        task = plan.tasks[ti.task_id]
+        priority = plan.priority[ti.task_id]
+        partitions = TOPICS[RUN].partitions
+        self.out.append(
+            TaskInstanceQueued(
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                task_id=task.task_id,
+                try_number=try_number,
+                max_tries=ti.max_tries,
+                pool=task.pool,
+                pool_slots=task.pool_slots,
+                priority_weight=priority,
+                queue=task.queue,
+            )
+        )
+        partition = partition_for(run.dag_id, partitions)
+        self.out.append(
+            ExecuteTask(
+                dag_id=run.dag_id,
+                run_id=run.run_id,
+                task_id=task.task_id,
+                try_number=try_number,
+                max_tries=ti.max_tries,
+                dag_version=run.dag_version,
+                fileloc=plan.spec.fileloc,
+                run_type=run.run_type,
+                logical_date=run.logical_date,
+                data_interval_start=run.data_interval.start,
+                data_interval_end=run.data_interval.end,
+                conf=run.conf,
+                external_trigger=run.external_trigger,
+                pool=task.pool,
+                priority_weight=priority,
+                queue=task.queue,
+                execution_timeout=task.execution_timeout,
+                run_log_partition=partition,
+                run_log_offset=self.state.offsets.get(RUN, {}).get(partition, -1),
+            )
+        )
 
     def send_kills(self) -> None:
         for (dag_id, run_id, task_id, try_number), reason in sorted(self.state.kills.items()):

@@ -17,6 +17,7 @@ from couture_common.eventlog.port import Record
 from couture_common.events.config import PoolDeleted, PoolSet
 from couture_common.events.dag import DagFileProcessed, DagFileRemoved, DagParsed, DagPausedSet
 from couture_common.events.execution import KillTask, TaskHeartbeat
+from couture_common.events.pool import PoolSlotsGranted, PoolSlotsReleased, PoolSlotsRequested
 from couture_common.events.run import (
     DagRunCreated,
     DagRunDeleted,
@@ -40,6 +41,7 @@ from couture_scheduler.domain.state import (
     DEFAULT_POOL,
     FINISHED,
     OCCUPYING,
+    Claim,
     DagRun,
     SchedulerState,
     TaskInstance,
@@ -443,6 +445,64 @@ def _pool_deleted(state: SchedulerState, e: PoolDeleted, _: datetime) -> bool:
     return True
 
 
+# pool topic (every pool's, folded whole)
+
+
+def _slots_requested(state: SchedulerState, e: PoolSlotsRequested, _: datetime) -> bool:
+    key = (e.dag_id, e.run_id, e.task_id)
+    if key in state.claims:
+        # A redelivery, or a request its owner sent before the older claim's release: one claim each.
+        return False
+    claim = state.claims[key] = Claim(
+        pool=e.pool,
+        dag_id=e.dag_id,
+        try_number=e.try_number,
+        slots=e.slots,
+        priority=e.priority_weight,
+        logical_date=ensure_utc(e.logical_date),
+    )
+    state.requests_by_pool.setdefault(e.pool, {})[key] = claim
+    state.unclaimed.pop(key, None)
+    found = _ti(state, e.dag_id, e.run_id, e.task_id)
+    claim.occupied = True  # so that mark_occupied counts it as claiming when it is not
+    state.mark_occupied(key, claim, None if found is None else found[1])
+    return True
+
+
+def _slots_granted(state: SchedulerState, e: PoolSlotsGranted, _: datetime) -> bool:
+    key = (e.dag_id, e.run_id, e.task_id)
+    claim = state.claims.get(key)
+    if claim is None or claim.granted or claim.try_number != e.try_number:
+        return False
+    claim.granted = True
+    state.requests_by_pool[claim.pool].pop(key, None)
+    state.granted[claim.pool] = state.granted.get(claim.pool, 0) + claim.slots
+    # Its owner queues the try now, or gives the slots back if the try has moved on.
+    state.claims_to_check.add(key)
+    return True
+
+
+def _slots_released(state: SchedulerState, e: PoolSlotsReleased, _: datetime) -> bool:
+    key = (e.dag_id, e.run_id, e.task_id)
+    claim = state.claims.get(key)
+    if claim is None or claim.try_number != e.try_number:
+        return False
+    del state.claims[key]
+    if claim.granted:
+        state.granted[claim.pool] -= claim.slots
+    else:
+        state.requests_by_pool[claim.pool].pop(key, None)
+    if not claim.occupied:
+        dag = state.dags.get(e.dag_id)
+        if dag is not None:
+            dag.claiming -= 1
+    found = _ti(state, e.dag_id, e.run_id, e.task_id)
+    if found is not None and found[1].state == "scheduled":
+        # Given back while still waiting (its run was paused when the grant came): ask again.
+        state.unclaimed[key] = found[1]
+    return True
+
+
 #: Events people cause, de-duplicated by envelope id (rare, so remembering their ids is cheap).
 _USER_ACTIONS: frozenset[type] = frozenset(
     {DagRunRequested, DagRunStateSet, DagRunDeleted, TaskInstancesCleared, TaskInstanceStateSet}
@@ -472,4 +532,7 @@ _HANDLERS: dict[type, Handler] = {
     KillTask: _kill_sent,
     PoolSet: _pool_set,
     PoolDeleted: _pool_deleted,
+    PoolSlotsRequested: _slots_requested,
+    PoolSlotsGranted: _slots_granted,
+    PoolSlotsReleased: _slots_released,
 }

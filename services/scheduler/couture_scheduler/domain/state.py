@@ -70,6 +70,28 @@ class TaskInstance:
         return f"TaskInstance({self.task_id!r}, state={self.state!r}, try={self.try_number})"
 
 
+class Claim:
+    """One try's claim on a pool's slots, from its request until its release (the ``pool`` topic)."""
+
+    __slots__ = ("dag_id", "granted", "logical_date", "occupied", "pool", "priority", "slots", "try_number")
+
+    def __init__(
+        self, *, pool: str, dag_id: str, try_number: int, slots: int, priority: int, logical_date: datetime
+    ) -> None:
+        self.pool = pool
+        self.dag_id = dag_id
+        self.try_number = try_number
+        self.slots = slots
+        self.priority = priority
+        self.logical_date = logical_date
+        self.granted = False
+        #: Whether the claiming try is queued or running (then it counts in the DAG's active tasks).
+        self.occupied = False
+
+    def __repr__(self) -> str:
+        return f"Claim({self.pool!r}, try={self.try_number}, granted={self.granted})"
+
+
 class DagRun:
     __slots__ = (
         "conf",
@@ -136,6 +158,7 @@ class DagState:
     __slots__ = (
         "active_tasks",
         "by_logical_date",
+        "claiming",
         "dag_id",
         "is_active",
         "is_paused",
@@ -169,6 +192,9 @@ class DagState:
         self.running_runs: set[str] = set()
         #: Queued + running task instances over all runs (max_active_tasks).
         self.active_tasks = 0
+        #: Pool claims of this DAG's tries that are not queued or running (yet): max_active_tasks
+        #: counts them, or a DAG could ask for more slots than it may use.
+        self.claiming = 0
         #: Memo of the last decide: no scheduled run falls due before this time.
         self.nothing_due_before: datetime | None = None
 
@@ -229,6 +255,13 @@ class SchedulerState:
         self.requests: dict[str, dict[str, DagRunRequested]] = {}
         #: Pool name -> task instances in state ``scheduled`` waiting for a slot of it, across all DAGs.
         self.scheduled: dict[str, dict[TaskKey, TaskInstance]] = {}
+        #: Slot claims on the ``pool`` topic (every DAG's, folded whole), by task instance.
+        self.claims: dict[TaskKey, Claim] = {}
+        #: Pool name -> claims waiting for a grant, and slots granted and not released.
+        self.requests_by_pool: dict[str, dict[TaskKey, Claim]] = {}
+        self.granted: dict[str, int] = {}
+        #: Scheduled task instances with no claim: their owner asks for slots.
+        self.unclaimed: dict[TaskKey, TaskInstance] = {}
         #: Task instances in state ``running``, for zombie detection.
         self.running: dict[TaskKey, TaskInstance] = {}
 
@@ -241,6 +274,8 @@ class SchedulerState:
         self.liveness: list[tuple[datetime, str, str, str, int]] = []
         #: (dag_id, run_id, task_id, try_number) -> why: tries to kill (marked, cleared, deleted).
         self.kills: dict[tuple[str, str, str, int], str] = {}
+        #: Claims whose task instance moved (or that were just granted): queue or release them.
+        self.claims_to_check: set[TaskKey] = set()
 
     def dag(self, dag_id: str) -> DagState:
         dag = self.dags.get(dag_id)
@@ -261,12 +296,16 @@ class SchedulerState:
         if old == state:
             return
         key = (run.dag_id, run.run_id, ti.task_id)
+        claim = self.claims.get(key) if self.claims else None
         if old == "scheduled":
             self.scheduled[ti.pool].pop(key, None)
+            self.unclaimed.pop(key, None)
         elif old == "running":
             del self.running[key]
         if state == "scheduled":
             self.scheduled.setdefault(ti.pool, {})[key] = ti
+            if claim is None:
+                self.unclaimed[key] = ti
         elif state == "running":
             self.running[key] = ti
         was_occupying = old in OCCUPYING
@@ -277,3 +316,15 @@ class SchedulerState:
             self.dags[run.dag_id].active_tasks += delta
         ti.state = state
         self.touched.add((run.dag_id, run.run_id))
+        if claim is not None:
+            self.claims_to_check.add(key)
+            self.mark_occupied(key, claim, ti)
+
+    def mark_occupied(self, key: TaskKey, claim: Claim, ti: TaskInstance | None) -> None:
+        """Keep ``claim.occupied`` and its DAG's count of claiming tries true to ``ti``."""
+        occupied = ti is not None and ti.state in OCCUPYING and ti.try_number == claim.try_number
+        if occupied != claim.occupied:
+            claim.occupied = occupied
+            dag = self.dags.get(key[0])
+            if dag is not None:
+                dag.claiming += -1 if occupied else 1
