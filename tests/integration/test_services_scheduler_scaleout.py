@@ -9,6 +9,7 @@ the Kafka cases fail in CI without it and skip elsewhere).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -44,19 +45,26 @@ DAG_IDS = sorted(
 SETTLE_S = 30.0
 
 
-@pytest.fixture(params=["sqlite", "kafka"])
-async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
+@contextlib.asynccontextmanager
+async def adapter_log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
+    """The log of the fixture's parameter: SQLite in ``tmp_path``, or a fresh Kafka namespace."""
     if request.param == "sqlite":
         async with SqliteEventLog(tmp_path / "events.db") as opened:
-            yield await with_dags(opened)
+            yield opened
         return
     bootstrap = request.getfixturevalue("kafka_bootstrap")
     prefix = f"test-{uuid.uuid4().hex[:12]}."
     try:
         async with KafkaEventLog(bootstrap, namespace=prefix) as opened:
-            yield await with_dags(opened)
+            yield opened
     finally:
         await drop_namespace(bootstrap, prefix)
+
+
+@pytest.fixture(params=["sqlite", "kafka"])
+async def log(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[EventLog]:
+    async with adapter_log(request, tmp_path) as opened:
+        yield await with_dags(opened)
 
 
 async def with_dags(opened: EventLog) -> EventLog:

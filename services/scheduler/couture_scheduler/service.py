@@ -7,9 +7,16 @@ of applying them locally out of log order.
 
 Scale-out: the ``run`` topic is keyed by dag_id and read in the consumer group ``scheduler``, so
 each scheduler owns the runs of the DAGs on the partitions the group assigns it. ``dag``,
-``config`` and ``heartbeat`` are folded whole by every scheduler. Whenever the assignment changes,
+``config``, ``pool`` and ``heartbeat`` are folded whole by every scheduler.
+
+Pools: a pool's slots are granted by its arbiter, the scheduler owning the ``run`` partition of the
+pool's index (``arbitrates``), so ownership follows the group and its revocation listener as the
+DAGs' does. A try's owner asks on the ``pool`` topic, queues the try when it folds the grant, and
+gives the slots back when the try leaves queued/running; alone, or arbiter of the pool, it asks,
+grants and queues in one answer (see :mod:`couture_scheduler.domain.decide`). Whenever the assignment changes,
 the state is rebuilt: a fresh fold of the metadata topics and of the owned ``run`` partitions from
-offset 0, up to their end offsets, before the next decide — ``heartbeat`` last, since a heartbeat
+offset 0, up to their end offsets, before the next decide — ``pool`` after the runs (a claim is
+judged by its try's state), ``heartbeat`` last, since a heartbeat
 counts only for a try the state already knows running (folded before the runs, every try would be
 judged by its start and a restarted scheduler would fail each try running longer than the zombie
 threshold). Rebalances are rare and the fold is fast,

@@ -276,3 +276,31 @@ def test_a_grant_reaching_a_paused_run_is_given_back_and_asked_again_on_unpause(
 
 def _fields(e: PoolSlotsRequested) -> dict[str, object]:
     return {f: getattr(e, f) for f in e.__struct_fields__}
+
+
+def test_alone_the_slot_a_finished_try_gives_back_goes_to_the_next_in_the_same_answer() -> None:
+    log = Log()
+    cmd = _queued_a(log)
+    log.given(started(cmd, at(1)), finished(cmd, "success", at(2)), time=at(2))
+    out = decide_as(log, at(2))
+    assert [e.TYPE for e in out] == [
+        "pool.slots_released",
+        "pool.slots_granted",
+        "ti.queued",
+        "queue.execute_task",
+    ]
+    assert slot_traffic(out) == [("released", "a", 1), ("granted", "b", 1)]
+    assert log.state.granted["db"] == 1
+
+
+def test_a_request_replayed_after_its_try_ended_is_withdrawn_by_its_owner() -> None:
+    log = Log()
+    one_slot_dag(log, "a")
+    decide_as(log, T0, arbitrates=_nobody)
+    log.given(TaskInstanceStateSet(dag_id="p", run_id="manual_1", task_id="a", state="success"))
+    # A new owner replays the run topic before the pool topic: the try is over when its request comes.
+    replayed = SchedulerState()
+    for record in sorted(log.records, key=lambda r: r.topic == "pool"):
+        apply(replayed, record)
+    out = decide(replayed, at(1), arbitrates=_nobody)
+    assert slot_traffic(out) == [("released", "a", 1)]

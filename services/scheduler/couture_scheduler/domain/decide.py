@@ -8,6 +8,14 @@ due timers, pending kills).
 Scaled out, each scheduler folds only the ``run`` partitions it owns (so only those DAGs' runs are
 in its state) but every DAG; ``owns(dag_id)`` keeps it from creating runs of the other DAGs.
 
+Pool slots are not counted per scheduler (N schedulers would then fill a pool N times): a ready try
+asks its pool's arbiter (``PoolSlotsRequested``); the arbiter (``arbitrates(pool)``) grants waiting
+requests in Airflow's priority order while slots are free (``PoolSlotsGranted``); the try's owner
+queues it when the grant is folded, and releases the claim (``PoolSlotsReleased``) once the try
+leaves queued/running or the grant no longer fits it (a newer try, a paused or deleted run). The
+grants are events on the pool's one partition, so a later arbiter replaying the ``pool`` topic
+knows them. A scheduler that is owner and arbiter asks, grants and queues in one answer.
+
 The caller's contract: append the answer, fold it back, decide again. Folded back, nothing in an
 answer is decided again. If the append fails, rebuild the state from the log before the next
 decide: the fold re-derives everything decide drained.
@@ -45,6 +53,7 @@ from couture_scheduler.domain.state import (
     FAILED_LEAF,
     FINISHED,
     OCCUPYING,
+    Claim,
     DagRun,
     DagState,
     RunKey,
@@ -502,14 +511,14 @@ class _Decision:
         """Slots through the pool's arbiter: queue granted tries, give back stale claims, ask, grant."""
         released = self.check_claims()
         asked = self.request_slots(released)
-        self.grant_slots(asked)
+        self.grant_slots(asked, released)
 
-    def check_claims(self) -> set[TaskKey]:
+    def check_claims(self) -> dict[TaskKey, Claim]:
         """This scheduler's claims whose try moved or that were granted: queue, keep or release."""
         state = self.state
         keys = state.claims_to_check
         state.claims_to_check = set()
-        released: set[TaskKey] = set()
+        released: dict[TaskKey, Claim] = {}
         for key in sorted(keys):
             claim = state.claims.get(key)
             if claim is None or not self.owns(key[0]):
@@ -542,10 +551,10 @@ class _Decision:
                     reason=why,
                 )
             )
-            released.add(key)
+            released[key] = claim
         return released
 
-    def request_slots(self, released: set[TaskKey]) -> list[_Request]:
+    def request_slots(self, released: dict[TaskKey, Claim]) -> list[_Request]:
         """Ask the pools' arbiters for slots for every scheduled try without a claim."""
         state = self.state
         candidates = list(self.candidates)
@@ -588,25 +597,32 @@ class _Decision:
             )
         return asked
 
-    def grant_slots(self, asked: list[_Request]) -> None:
+    def grant_slots(self, asked: list[_Request], released: dict[TaskKey, Claim]) -> None:
         """As the arbiter of a pool: grant its waiting requests in priority order while slots are free.
 
         A request this scheduler asked for in this decide, or one of its own DAGs' tries waiting in
-        the state, is queued in the same answer: owner and arbiter at once, no round trip.
+        the state, is queued in the same answer: owner and arbiter at once, no round trip. Slots
+        released in this answer are free again: the releases come before the grants on the pool's
+        one partition, so the fold agrees.
         """
         state = self.state
         new: dict[str, list[_Request]] = {}
         for c in asked:
             new.setdefault(c.pool, []).append(c)
+        freed: dict[str, int] = {}
+        for claim in released.values():
+            if claim.granted:
+                freed[claim.pool] = freed.get(claim.pool, 0) + claim.slots
         for pool in sorted(set(new) | {p for p, waiting in state.requests_by_pool.items() if waiting}):
             if not self.arbitrates(pool):
                 continue
-            free = state.pools.get(pool, 0) - state.granted.get(pool, 0)
+            free = state.pools.get(pool, 0) - state.granted.get(pool, 0) + freed.get(pool, 0)
             if free <= 0:
                 continue
             waiting = new.get(pool, []) + [
                 _Request(pool, key, c.try_number, c.slots, c.priority, c.logical_date, False)
                 for key, c in state.requests_by_pool.get(pool, {}).items()
+                if key not in released
             ]
             waiting.sort(key=_Request.order)
             for w in waiting:

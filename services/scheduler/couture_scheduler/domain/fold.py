@@ -466,6 +466,8 @@ def _slots_requested(state: SchedulerState, e: PoolSlotsRequested, _: datetime) 
     found = _ti(state, e.dag_id, e.run_id, e.task_id)
     claim.occupied = True  # so that mark_occupied counts it as claiming when it is not
     state.mark_occupied(key, claim, None if found is None else found[1])
+    # Replayed after the runs, the try may be over already: its owner withdraws the request.
+    state.claims_to_check.add(key)
     return True
 
 
