@@ -52,14 +52,14 @@ async def with_pool_dags(opened: EventLog) -> EventLog:
     return opened
 
 
-async def work(log: EventLog) -> None:
+async def work(log: EventLog, hold: float = HOLD_S) -> None:
     """Run every ExecuteTask as the executor would report it, each in its own task."""
     consumer = log.consumer([TASK_QUEUE], group="executor")
     running: set[asyncio.Task[None]] = set()
 
     async def run(command: ExecuteTask) -> None:
         await log.append([envelope(started(command, utcnow()), actor="worker")])
-        await asyncio.sleep(HOLD_S)
+        await asyncio.sleep(hold)
         done = TaskInstanceFinished(
             dag_id=command.dag_id,
             run_id=command.run_id,
@@ -115,6 +115,14 @@ def most_at_once(events: list[tuple[datetime, object]]) -> int:
     return most
 
 
+async def until_queued(log: EventLog, tries: int) -> None:
+    for _ in range(600):
+        if sum(isinstance(e, TaskInstanceQueued) for _, e in await run_topic(log)) >= tries:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {tries} tries were queued")
+
+
 async def until_finished(log: EventLog, runs: int, timeout: float = 90.0) -> list[tuple[datetime, object]]:
     async with asyncio.timeout(timeout):
         while True:
@@ -145,6 +153,35 @@ async def test_two_schedulers_never_hold_more_than_a_pools_slots_and_every_run_c
         assert sorted((e.dag_id, e.task_id, e.try_number) for e in queued) == sorted(
             (dag_id, t, 1) for dag_id in DAG_IDS for t in TASKS
         )
+        assert most_at_once(events) == 1
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+        await first.stop()
+        await second.stop()
+
+
+async def test_when_the_pools_arbiter_stops_the_next_one_knows_its_grants(log: EventLog) -> None:
+    first, second = SchedulerService(log, tick=0.2), SchedulerService(log, tick=0.2)
+    # Each try holds the slot long enough that the handover happens while one holds it.
+    worker = asyncio.create_task(work(log, hold=0.6))
+    await first.start()
+    await second.start()
+    try:
+        for s in (first, second):
+            await until_owned(s, PARTITIONS // 2)
+        arbiter, other = (first, second) if first.arbitrates(POOL) else (second, first)
+        await log.append([envelope(trigger(dag_id, "one"), actor="test") for dag_id in DAG_IDS])
+        await until_queued(log, 2)
+
+        # Mid-way: the arbiter leaves with a slot granted; the other replays the pool topic.
+        await arbiter.stop()
+        await until_owned(other, PARTITIONS)
+        assert other.arbitrates(POOL)
+
+        events = await until_finished(log, len(DAG_IDS))
+        finished = {(e.dag_id, e.run_id): e.state for _, e in events if isinstance(e, DagRunFinished)}
+        assert finished == {(dag_id, "one"): "success" for dag_id in DAG_IDS}
         assert most_at_once(events) == 1
     finally:
         worker.cancel()
