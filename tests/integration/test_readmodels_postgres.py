@@ -23,8 +23,11 @@ from couture_gateway.readmodels.projector import Projector, position_after, rebu
 from couture_gateway.readmodels.tables import PROJECTED_TABLES, schema_version, variable
 from tests.integration.test_readmodels_migrations import NEW_IN_2
 from tests.integration.test_readmodels_projector import (
+    POSTGRES_CRASH_PAST_100,
     Clock,
     append_all,
+    check_a_failed_commit_drops_the_batch_folded_behind_it,
+    check_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes,
     dump,
     project_all,
     realistic_history,
@@ -151,6 +154,20 @@ async def test_rebuild_from_offset_zero_gives_identical_tables(
 
     assert replayed == sum([sum((await log.end_offsets(t)).values()) for t in ("dag", "config", "run")])
     assert await dump(engine) == live
+
+
+async def test_a_failed_commit_in_a_pipelined_replay_drops_the_batch_folded_behind_it(
+    log: SqliteEventLog, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await check_a_failed_commit_drops_the_batch_folded_behind_it(
+        engine, log, tmp_path, POSTGRES_CRASH_PAST_100, "DROP TRIGGER crash ON projection_offsets"
+    )
+
+
+async def test_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes(
+    log: SqliteEventLog, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await check_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes(engine, log, tmp_path)
 
 
 async def test_two_projectors_on_one_database_apply_each_event_once(

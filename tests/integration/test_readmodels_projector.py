@@ -41,7 +41,7 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.changes import Change, changes_of
 from couture_gateway.readmodels.migrations import open_readmodels
-from couture_gateway.readmodels.projector import Projector, position_after, rebuild
+from couture_gateway.readmodels.projector import Projector, position_after, rebuild, stored_offsets
 from couture_gateway.readmodels.tables import (
     PROJECTED_TABLES,
     dag,
@@ -119,17 +119,7 @@ def realistic_history(dags: int = 4, runs: int = 6) -> list[list[Envelope]]:
                 )
             batches.append(
                 [
-                    clock.envelope(
-                        DagRunCreated(
-                            dag_id=dag_id,
-                            run_id=run_id,
-                            run_type="scheduled",
-                            logical_date=logical,
-                            data_interval_start=logical,
-                            data_interval_end=logical + timedelta(hours=1),
-                            dag_version="v1",
-                        )
-                    ),
+                    scheduled_run(clock, dag_id, run_id, logical),
                     clock.envelope(DagRunStarted(dag_id=dag_id, run_id=run_id)),
                 ]
             )
@@ -158,6 +148,20 @@ def realistic_history(dags: int = 4, runs: int = 6) -> list[list[Envelope]]:
                 )
                 batches.append([clock.envelope(DagPausedSet(dag_id=dag_id, is_paused=True), "user:carol")])
     return batches
+
+
+def scheduled_run(clock: Clock, dag_id: str, run_id: str, logical: datetime) -> Envelope:
+    return clock.envelope(
+        DagRunCreated(
+            dag_id=dag_id,
+            run_id=run_id,
+            run_type="scheduled",
+            logical_date=logical,
+            data_interval_start=logical,
+            data_interval_end=logical + timedelta(hours=1),
+            dag_version="v1",
+        )
+    )
 
 
 def _a_try(
@@ -337,6 +341,123 @@ async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch_and_rest
     finally:
         for c in connections:
             await c.close()
+
+
+#: Fails the first batch that would store a ``run`` offset past 100: a batch in mid-history.
+_PAST_100 = "NEW.topic = 'run' AND NEW.next_offset > 100"
+SQLITE_CRASH_PAST_100 = (
+    "CREATE TRIGGER crash BEFORE UPDATE ON projection_offsets "
+    f"WHEN {_PAST_100} BEGIN SELECT RAISE(ABORT, 'simulated crash'); END",
+)
+POSTGRES_CRASH_PAST_100 = (
+    "CREATE FUNCTION crash_past_100() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    f"IF {_PAST_100} THEN RAISE EXCEPTION 'simulated crash'; END IF; RETURN NEW; END $$",
+    "CREATE TRIGGER crash BEFORE UPDATE ON projection_offsets FOR EACH ROW EXECUTE FUNCTION crash_past_100()",
+)
+
+
+async def check_a_failed_commit_drops_the_batch_folded_behind_it(
+    engine: AsyncEngine, log: SqliteEventLog, tmp_path: Path, crash: tuple[str, ...], uncrash: str
+) -> None:
+    """A pipelined replay whose batch fails at its commit leaves the tables a serial projection
+    leaves at the same failure (the next batch, folded meanwhile, lands nowhere); once the fault
+    is gone, the same projector converges on the tables of a one-batch projection.
+    References are projected into SQLite under ``tmp_path``."""
+    await append_all(log, realistic_history())
+    async with engine.begin() as conn:
+        for statement in crash:
+            await conn.execute(sa.text(statement))
+    serial_reference = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'serial.db'}")
+    whole_reference = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'whole.db'}")
+    try:
+        async with serial_reference.begin() as conn:
+            await conn.execute(sa.text(SQLITE_CRASH_PAST_100[0]))
+        serial = Projector(serial_reference, log, batch_size=7)
+        await serial.start()
+        with pytest.raises(sa.exc.DBAPIError, match="simulated crash"):
+            await serial.catch_up()
+        await serial.close()
+        await project_all(whole_reference, log)
+
+        async with engine.connect() as held:
+            pipelined = Projector(engine, log, batch_size=7, connection=held)
+            await pipelined.start()
+            try:
+                # The batch after the failing one is folded while the failing one's writes run.
+                with pytest.raises(sa.exc.DBAPIError, match="simulated crash"):
+                    await pipelined.replay()
+                async with engine.connect() as conn:
+                    assert pipelined.applied == await stored_offsets(conn)
+                assert pipelined.applied == serial.applied
+                assert 0 < max(n for tp, n in pipelined.applied.items() if tp.topic == "run") <= 100
+                assert await dump(engine) == await dump(serial_reference)
+
+                async with engine.begin() as conn:
+                    await conn.execute(sa.text(uncrash))
+                await pipelined.replay()
+            finally:
+                await pipelined.close()
+        assert await dump(engine) == await dump(whole_reference)
+    finally:
+        await serial_reference.dispose()
+        await whole_reference.dispose()
+
+
+async def test_a_failed_commit_in_a_pipelined_replay_drops_the_batch_folded_behind_it(
+    log: SqliteEventLog, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await check_a_failed_commit_drops_the_batch_folded_behind_it(
+        engine, log, tmp_path, SQLITE_CRASH_PAST_100, "DROP TRIGGER crash"
+    )
+
+
+async def check_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes(
+    engine: AsyncEngine, log: SqliteEventLog, tmp_path: Path
+) -> None:
+    """The batch before changes dag_0's row through its file's scope; the next one reads that row
+    through the DAG's own scope, from the database before the change is written, and must see it."""
+    await append_all(log, realistic_history(dags=2, runs=1))
+    await project_all(engine, log)
+    clock, later = Clock(), T0 + timedelta(hours=5)
+    clock.now = later
+
+    # Batch 1 (of 7 run records): dag_0's file no longer defines it, and 7 records of dag_1.
+    # Batch 2: a scheduled run of dag_0, which moves dag_0's next run on its row.
+    await append_all(
+        log,
+        [
+            [clock.envelope(DagFileProcessed(fileloc="/dags/dag_0.py", version="v2", dag_ids=()))],
+            [
+                scheduled_run(clock, "dag_1", "later", later),
+                clock.envelope(DagRunStarted(dag_id="dag_1", run_id="later")),
+            ],
+            _a_try(clock, "dag_1", "later", "extract", 1, last=True),
+            [scheduled_run(clock, "dag_0", "later", later)],
+        ],
+    )
+    async with engine.connect() as held:
+        projector = Projector(engine, log, batch_size=7, connection=held)
+        await projector.start()
+        try:
+            await projector.replay()
+        finally:
+            await projector.close()
+
+    reference = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'one-batch.db'}")
+    try:
+        await project_all(reference, log)
+        tables = await dump(engine)
+        assert tables == await dump(reference)
+        dag_0 = next(d for d in tables[dag.name] if d["dag_id"] == "dag_0")
+        assert (dag_0["is_active"], dag_0["last_automated_data_interval_start"]) == (False, later)
+    finally:
+        await reference.dispose()
+
+
+async def test_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes(
+    log: SqliteEventLog, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await check_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes(engine, log, tmp_path)
 
 
 async def test_two_projectors_on_one_database_apply_each_event_once(

@@ -67,3 +67,29 @@ def test_timestamps_written_from_events_are_carried_as_the_database_returns_them
     assert run["start_date"] == datetime(2024, 5, 1, 12, tzinfo=UTC)
     assert run["start_date"].tzinfo is UTC and run["end_date"].tzinfo is UTC
     assert run["end_date"] == datetime(2024, 5, 1, 12, tzinfo=UTC)
+
+
+def test_rows_read_before_the_previous_batch_is_written_are_laid_over_with_its_changes() -> None:
+    # The database before the previous batch: /a.py holds "moves" and "stays", /b.py holds "goes".
+    before = {"/a.py": [a_dag("moves", "/a.py"), a_dag("stays", "/a.py")], "/b.py": [a_dag("goes", "/b.py")]}
+    previous = RowSet()
+    previous.add_loaded(Scope(dag.name, ("dag_id",), ("moves",)), [before["/a.py"][0]])
+    previous.add_loaded(Scope(dag.name, ("dag_id",), ("goes",)), before["/b.py"])
+    previous.add_loaded(Scope(dag.name, ("dag_id",), ("new",)), [])
+    previous.update(dag, before["/a.py"][0], fileloc="/b.py")
+    previous.delete(dag, ("goes",))
+    previous.put(dag, {**a_dag("new", "/a.py"), "last_parsed_time": datetime(2024, 5, 1, 12)})
+    # The next batch reads other scopes (by file) from the database, not yet written.
+    following = RowSet()
+    for fileloc in ("/a.py", "/b.py"):
+        following.add_loaded(by_file(fileloc), before[fileloc])
+
+    following.lay_over(previous)
+
+    assert [r["dag_id"] for r in following.where(dag, fileloc="/a.py")] == ["new", "stays"]
+    assert [r["dag_id"] for r in following.where(dag, fileloc="/b.py")] == ["moves"]
+    assert following.get(dag, ("goes",)) is None
+    new = following.get(dag, ("new",))
+    assert new is not None and new["last_parsed_time"] == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    # Laid over, not changed here: the previous batch writes these rows, this one does not again.
+    assert list(following.changes()) == []

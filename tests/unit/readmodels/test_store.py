@@ -56,7 +56,7 @@ async def check_round_trip(engine: AsyncEngine, table: sa.Table) -> None:
             rows.add_loaded(scope, [])
         for row in expected:
             rows.put(table, row)
-        await store.write(conn, rows)
+        await store.write(conn, rows.changes())
 
         assert await select_all(conn, table) == sorted(expected, key=store_order(table))
         loaded = await store.load(conn, scopes)

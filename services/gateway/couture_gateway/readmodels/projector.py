@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
 from couture_common.topics import AUDIT, CONFIG, DAG, RUN
@@ -29,7 +29,7 @@ from couture_gateway.readmodels import fold, store
 from couture_gateway.readmodels.changes import ChangeListener, notify, summarise
 from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
-from couture_gateway.readmodels.rowset import RowSet
+from couture_gateway.readmodels.rowset import Change, RowSet, Scope
 from couture_gateway.readmodels.tables import projection_offsets
 
 logger = logging.getLogger(__name__)
@@ -56,13 +56,29 @@ async def apply_records(
     Returns the rows read and written; ``carried``, such a set from the previous batch, saves
     reading its scopes again (see ``store.load``).
     """
-    # A run's events return one cached list of scopes: hash each list's scopes once, not per event.
-    lists = {id(scopes): scopes for scopes in map(fold.scopes_for, records)}
-    rows = await store.load(conn, set().union(*lists.values()), carried=carried)
+    rows = await store.load(conn, _scopes_of(records), carried=carried)
     for record in records:
         fold.apply(rows, record)
-    await store.write(conn, rows)
+    await store.write(conn, rows.changes())
     return rows
+
+
+def _scopes_of(records: Sequence[Record]) -> set[Scope]:
+    # A run's events return one cached list of scopes: hash each list's scopes once, not per event.
+    lists = {id(scopes): scopes for scopes in map(fold.scopes_for, records)}
+    return set().union(*lists.values())
+
+
+#: Records a pipelined replay folds between two turns of the event loop, which let the previous
+#: batch's writes go on: about a millisecond of folding.
+_FOLD_SLICE = 128
+
+
+async def _fold_in_slices(rows: RowSet, records: Sequence[Record]) -> None:
+    for start in range(0, len(records), _FOLD_SLICE):
+        for record in records[start : start + _FOLD_SLICE]:
+            fold.apply(rows, record)
+        await asyncio.sleep(0)
 
 
 async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
@@ -151,6 +167,10 @@ class Projector:
 
     async def step(self) -> int:
         """Poll once and apply what came; returns how many records were applied."""
+        return await self._apply(await self._poll())
+
+    async def _poll(self) -> list[Record]:
+        """The next ``run`` batch, after the metadata records appended before it."""
         meta, runs = self._consumers()
         records = await runs.poll(self._batch_size, timeout=self._idle_wait)
         # Every DAG version a run event names was appended before it: read the metadata topics up
@@ -160,7 +180,7 @@ class Projector:
         dag_and_config: list[Record] = []
         while any(meta.position(tp) < end for tp, end in ends.items()):
             dag_and_config.extend(await meta.poll(self._batch_size, timeout=_META_WAIT))
-        return await self._apply(dag_and_config + records)
+        return dag_and_config + records
 
     async def _meta_ends(self, meta: Consumer) -> dict[TopicPartition, int]:
         topics = {tp.topic for tp in meta.assignment}
@@ -174,15 +194,95 @@ class Projector:
 
     async def catch_up(self) -> int:
         """Apply everything in the log now; returns how many records were applied."""
-        targets = {
-            TopicPartition(topic, partition): end
-            for topic in PROJECTED_TOPICS
-            for partition, end in (await self._log.end_offsets(topic)).items()
-        }
+        targets = await self._log_ends()
         total = 0
         while not self._reached(targets):
             total += await self.step()
         return total
+
+    async def replay(self) -> int:
+        """``catch_up``, pipelined: each batch is folded while the previous one's writes and commit
+        run (the drivers run SQL off the event loop's thread). Needs the projector's ``connection``.
+
+        Every batch still commits alone with its offsets, after the one before it. The next
+        batch's scopes are read inside the previous batch's transaction before its writes, and
+        that batch's changes are laid over them (``RowSet.lay_over``): what the tables hold once it
+        commits, as nobody else commits in between (its offsets are checked, and stored with a
+        compare-and-set). If a batch fails, the one folded behind it is dropped, never written.
+        """
+        if self._connection is None:
+            raise RuntimeError("Projector.replay() needs the connection it was constructed with")
+        targets = await self._log_ends()
+        total = 0
+        while not self._reached(targets):
+            total += await self._pipeline(self._connection, targets)
+        return total
+
+    async def _log_ends(self) -> dict[TopicPartition, int]:
+        return {
+            TopicPartition(topic, partition): end
+            for topic in PROJECTED_TOPICS
+            for partition, end in (await self._log.end_offsets(topic)).items()
+        }
+
+    async def _pipeline(self, conn: AsyncConnection, targets: Mapping[TopicPartition, int]) -> int:
+        """Apply batches from the stored offsets, overlapped, until ``targets`` are reached or
+        another projector is found to have committed; returns how many records were applied."""
+        records = await self._poll()
+        if not records:
+            return 0
+        applied = 0
+        carried, self._carried = self._carried, None
+        transaction = await conn.begin()
+        try:
+            await self._check_offsets(conn)
+            rows = await store.load(conn, _scopes_of(records), carried=carried)
+            await _fold_in_slices(rows, records)
+            while True:
+                position = position_after(records)
+                following = [] if _reached({**self._stored, **position}, targets) else await self._poll()
+                if following:
+                    following_rows = await store.load(conn, _scopes_of(following), carried=rows)
+                    following_rows.lay_over(rows)
+                writing = asyncio.create_task(self._commit(conn, transaction, list(rows.changes()), position))
+                try:
+                    if following:
+                        await _fold_in_slices(following_rows, following)
+                except BaseException:
+                    # The connection is the write's until it ends; its batch may still commit.
+                    await asyncio.wait([writing])
+                    if not writing.cancelled() and writing.exception() is None:
+                        await self._committed(records, rows, position)
+                    raise
+                await writing
+                await self._committed(records, rows, position)
+                applied += len(records)
+                if not following:
+                    return applied
+                records, rows = following, following_rows
+                transaction = await conn.begin()
+                await self._check_offsets(conn)
+        except ConcurrentProjectionError:
+            await _roll_back(transaction)
+            logger.warning("another projector applied these events first; resuming from its offsets")
+            await self._resume()
+            return applied
+        except BaseException:
+            await _roll_back(transaction)
+            # Batches folded and not committed are dropped: read them again on the next call.
+            self._seek(self._stored)
+            raise
+
+    async def _commit(
+        self,
+        conn: AsyncConnection,
+        transaction: AsyncTransaction,
+        changes: Iterable[Change],
+        position: Mapping[TopicPartition, int],
+    ) -> None:
+        await store.write(conn, changes)
+        await self._save_offsets(conn, position)
+        await transaction.commit()
 
     async def wait_for(self, position: Mapping[TopicPartition, int], timeout: float) -> None:
         """Read-your-writes: return once every partition in ``position`` is applied up to there.
@@ -196,7 +296,7 @@ class Projector:
             await self._applied_changed.wait_for(lambda: self._reached(projected))
 
     def _reached(self, position: Mapping[TopicPartition, int]) -> bool:
-        return all(self._stored.get(tp, 0) >= offset for tp, offset in position.items())
+        return _reached(self._stored, position)
 
     def _consumers(self) -> tuple[Consumer, Consumer]:
         if self._meta is None or self._runs is None:
@@ -221,13 +321,19 @@ class Projector:
             # Nothing was committed: read these records again on the next step or restart.
             self._seek(self._stored)
             raise
+        await self._committed(records, rows, position)
+        return len(records)
+
+    async def _committed(
+        self, records: Sequence[Record], rows: RowSet, position: Mapping[TopicPartition, int]
+    ) -> None:
+        """Record a committed batch, and tell those waiting for it."""
         self._carried = rows
         self._stored.update(position)
         async with self._applied_changed:
             self._applied_changed.notify_all()
         if self._listeners:
             notify(self._listeners, summarise(records))
-        return len(records)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -322,6 +428,15 @@ class Projector:
             (runs if tp.topic == RUN else meta).seek(tp, offsets.get(tp, 0))
 
 
+def _reached(stored: Mapping[TopicPartition, int], position: Mapping[TopicPartition, int]) -> bool:
+    return all(stored.get(tp, 0) >= offset for tp, offset in position.items())
+
+
+async def _roll_back(transaction: AsyncTransaction) -> None:
+    if transaction.is_active:
+        await transaction.rollback()
+
+
 async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000) -> int:
     """Drop and recreate the read-model tables and replay the log from offset 0 into them.
 
@@ -336,7 +451,7 @@ async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000)
         with _bulk_gc():
             await projector.start()
             try:
-                return await projector.catch_up()
+                return await projector.replay()
             finally:
                 await projector.close()
 

@@ -213,6 +213,28 @@ class RowSet:
                 carried._scope_values(table, columns).update(values)
         return carried, missing
 
+    def lay_over(self, earlier: RowSet) -> None:
+        """Lay ``earlier``'s changes over these rows, read before ``earlier`` was written: they then
+        stand as the database will hold them once it is committed (a pipelined replay reads the
+        next batch's scopes while the previous batch's writes are still to run).
+
+        A changed row is in a scope here by its values after the change, so one ``earlier`` moved
+        into a loaded scope is added, and one it deleted or moved out is no longer found there.
+        Append-only rows are not laid over: no fold reads those tables (they have no scopes).
+        """
+        for table, dirty in earlier._dirty.items():
+            stored = self._rows[table]
+            scopes = [(_getter(columns), values) for columns, values in self._scopes[table].items()]
+            changed = earlier._rows[table]
+            for key in dirty:
+                row = changed[key]
+                if row is not None:
+                    row = _as_stored(table, row)
+                if key in stored:
+                    stored[key] = row
+                elif row is not None and any(values_of(row) in values for values_of, values in scopes):
+                    self._store(table, key, row)
+
     def _store(self, table: str, key: Key, row: Row) -> None:
         self._rows[table][key] = row
         if len(key) > 2:

@@ -75,8 +75,9 @@ def _scope_query(table_name: str, columns: tuple[str, ...], size: int) -> sa.Sel
     return sa.select(table).join(keys, sa.and_(*(table.c[c] == keys.c[c] for c in columns)))
 
 
-async def write(conn: AsyncConnection, rows: RowSet) -> None:
-    for change in rows.changes():
+async def write(conn: AsyncConnection, changes: Iterable[Change]) -> None:
+    """Write a batch's changes (``RowSet.changes()``)."""
+    for change in changes:
         await _write_change(conn, change)
 
 
