@@ -1,6 +1,7 @@
 """How fast the projector replays the event log into the read models.
 
-    .venv/bin/python bench/projector_replay.py [--events 200000] [--batch-size N] [--dags 50] [--profile]
+    .venv/bin/python bench/projector_replay.py [--events 200000] [--batch-size N] [--dags 50]
+        [--pipelined auto|on|off] [--profile]
 
 Appends a realistic history (DAG parses, variables, scheduled runs of 5-task DAGs: every try
 scheduled, queued, started, pushing an XCom and finishing, one try in ten retried, a few manual
@@ -217,12 +218,14 @@ async def postgres_database(server_url: str) -> AsyncIterator[str]:
 
 
 async def measure_rebuild(
-    log: EventLog, url: str, target: str, batch_size: int | None, read: tuple[int, float], profile: bool
+    log: EventLog, url: str, target: str, args: argparse.Namespace, read: tuple[int, float]
 ) -> None:
     engine = await open_readmodels(url)
-    profiler = cProfile.Profile() if profile else None
+    profiler = cProfile.Profile() if args.profile else None
     try:
-        options = {} if batch_size is None else {"batch_size": batch_size}
+        options: dict[str, Any] = {"pipelined": {"on": True, "off": False}.get(args.pipelined)}
+        if args.batch_size is not None:
+            options["batch_size"] = args.batch_size
         start, cpu_start = time.perf_counter(), time.process_time()
         if profiler is not None:
             profiler.enable()
@@ -233,7 +236,10 @@ async def measure_rebuild(
     finally:
         await engine.dispose()
     rate = replayed / elapsed
-    print(f"  rebuild into {target}: {replayed:,} events in {elapsed:.2f} s = {rate:,.0f} events/s")
+    print(
+        f"  rebuild into {target} (pipelined: {args.pipelined}): "
+        f"{replayed:,} events in {elapsed:.2f} s = {rate:,.0f} events/s"
+    )
     # CPU time of all this process's threads: what the figure would be on an idle core.
     print(f"    CPU {cpu:.2f} s = {replayed / cpu:,.0f} events per CPU-second of this process")
     count, read_seconds = read
@@ -257,10 +263,10 @@ async def measure(
     print(f"  log read (poll + decode, no projection): {read[0] / read[1]:,.0f} events/s")
     with tempfile.TemporaryDirectory(prefix="couture-bench-") as tmp:
         sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'readmodels.db'}"
-        await measure_rebuild(log, sqlite_url, "SQLite", args.batch_size, read, args.profile)
+        await measure_rebuild(log, sqlite_url, "SQLite", args, read)
     if postgres:
         async with postgres_database(postgres) as url:
-            await measure_rebuild(log, url, "PostgreSQL", args.batch_size, read, args.profile)
+            await measure_rebuild(log, url, "PostgreSQL", args, read)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -286,5 +292,11 @@ if __name__ == "__main__":
         "--batch-size", type=int, default=None, help="records per projector poll (default: rebuild's own)"
     )
     parser.add_argument("--dags", type=int, default=50, help="DAGs in the history (default 50)")
+    parser.add_argument(
+        "--pipelined",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="fold each batch while the previous one is written (default: rebuild's choice per database)",
+    )
     parser.add_argument("--profile", action="store_true", help="profile each rebuild (cProfile, main thread)")
     asyncio.run(main(parser.parse_args()))

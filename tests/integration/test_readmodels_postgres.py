@@ -170,6 +170,18 @@ async def test_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_sco
     await check_a_pipelined_batch_sees_what_the_batch_before_changed_in_other_scopes(engine, log, tmp_path)
 
 
+async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    await append_all(log, realistic_history())
+    await project_all(sqlite_engine, log)
+
+    # Pipelined on PostgreSQL by default: each batch is folded while the one before is written.
+    await rebuild(engine, log, batch_size=7)
+
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
 async def test_two_projectors_on_one_database_apply_each_event_once(
     log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
 ) -> None:

@@ -320,8 +320,9 @@ async def test_rebuild_from_offset_zero_gives_identical_tables(
     assert await dump(engine) == live
 
 
+@pytest.mark.parametrize("pipelined", [False, True])
 async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch_and_restores_durability_and_gc(
-    log: SqliteEventLog, engine: AsyncEngine
+    log: SqliteEventLog, engine: AsyncEngine, pipelined: bool
 ) -> None:
     await append_all(log, realistic_history())
     await project_all(engine, log)
@@ -329,7 +330,7 @@ async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch_and_rest
     collector = gc.get_threshold()
 
     # Runs straddle batches: each batch takes the previous one's rows instead of reading them.
-    await rebuild(engine, log, batch_size=7)
+    await rebuild(engine, log, batch_size=7, pipelined=pipelined)
 
     assert await dump(engine) == whole
     # The rebuild collects garbage less often, and only for its own duration.

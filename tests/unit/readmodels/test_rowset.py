@@ -84,7 +84,7 @@ def test_rows_read_before_the_previous_batch_is_written_are_laid_over_with_its_c
     for fileloc in ("/a.py", "/b.py"):
         following.add_loaded(by_file(fileloc), before[fileloc])
 
-    following.lay_over(previous)
+    following.lay_over(previous, [dag.name])
 
     assert [r["dag_id"] for r in following.where(dag, fileloc="/a.py")] == ["new", "stays"]
     assert [r["dag_id"] for r in following.where(dag, fileloc="/b.py")] == ["moves"]

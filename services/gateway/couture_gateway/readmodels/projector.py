@@ -242,8 +242,9 @@ class Projector:
                 position = position_after(records)
                 following = [] if _reached({**self._stored, **position}, targets) else await self._poll()
                 if following:
-                    following_rows = await store.load(conn, _scopes_of(following), carried=rows)
-                    following_rows.lay_over(rows)
+                    following_rows = await store.load(
+                        conn, _scopes_of(following), carried=rows, unwritten=True
+                    )
                 writing = asyncio.create_task(self._commit(conn, transaction, list(rows.changes()), position))
                 try:
                     if following:
@@ -437,21 +438,30 @@ async def _roll_back(transaction: AsyncTransaction) -> None:
         await transaction.rollback()
 
 
-async def rebuild(engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000) -> int:
+async def rebuild(
+    engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000, pipelined: bool | None = None
+) -> int:
     """Drop and recreate the read-model tables and replay the log from offset 0 into them.
 
     Stop any running projector on this database first: it would find its offsets gone and resume
     from the rebuilt ones. Returns how many records were applied.
+
+    ``pipelined`` (``Projector.replay``) folds each batch while the previous one is written. By
+    default it is on for PostgreSQL, whose server does the writing in its own process, and off for
+    SQLite, whose writes run in this process and bind each row under the interpreter lock the fold
+    holds: there the overlap measured slower than batches one after another.
     """
     async with engine.begin() as conn:
         await drop_projected_tables(conn)
         await create_projected_tables(conn)
     async with engine.connect() as conn, _without_sync(conn):
         projector = Projector(engine, log, batch_size=batch_size, connection=conn)
+        if pipelined is None:
+            pipelined = conn.dialect.name != "sqlite"
         with _bulk_gc():
             await projector.start()
             try:
-                return await projector.replay()
+                return await (projector.replay() if pipelined else projector.catch_up())
             finally:
                 await projector.close()
 

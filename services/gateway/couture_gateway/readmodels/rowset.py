@@ -213,27 +213,32 @@ class RowSet:
                 carried._scope_values(table, columns).update(values)
         return carried, missing
 
-    def lay_over(self, earlier: RowSet) -> None:
-        """Lay ``earlier``'s changes over these rows, read before ``earlier`` was written: they then
-        stand as the database will hold them once it is committed (a pipelined replay reads the
-        next batch's scopes while the previous batch's writes are still to run).
+    def lay_over(self, earlier: RowSet, tables: Iterable[str]) -> None:
+        """Lay ``earlier``'s changes over the rows of ``tables`` read here from the database before
+        ``earlier`` was written: they then stand as the database will hold them once it is
+        committed (a pipelined replay reads the next batch's scopes while the previous batch's
+        writes are still to run). Rows carried from ``earlier`` (``carry``) stand so already.
 
         A changed row is in a scope here by its values after the change, so one ``earlier`` moved
         into a loaded scope is added, and one it deleted or moved out is no longer found there.
         Append-only rows are not laid over: no fold reads those tables (they have no scopes).
         """
-        for table, dirty in earlier._dirty.items():
+        for table in tables:
+            dirty = earlier._dirty.get(table)
+            if not dirty:
+                continue
             stored = self._rows[table]
             scopes = [(_getter(columns), values) for columns, values in self._scopes[table].items()]
             changed = earlier._rows[table]
             for key in dirty:
                 row = changed[key]
-                if row is not None:
-                    row = _as_stored(table, row)
-                if key in stored:
-                    stored[key] = row
+                current = stored.get(key, _ABSENT)
+                if current is row:
+                    continue  # carried as it is
+                if current is not _ABSENT:
+                    stored[key] = row if row is None else _as_stored(table, row)
                 elif row is not None and any(values_of(row) in values for values_of, values in scopes):
-                    self._store(table, key, row)
+                    self._store(table, key, _as_stored(table, row))
 
     def _store(self, table: str, key: Key, row: Row) -> None:
         self._rows[table][key] = row
@@ -252,6 +257,8 @@ class RowSet:
                 continue  # ``named`` does not give all of this scope's columns
         return False
 
+
+_ABSENT: Any = object()
 
 _TIMESTAMPS: dict[str, tuple[str, ...]] = {
     t.name: tuple(c.name for c in t.c if isinstance(c.type, UtcDateTime))

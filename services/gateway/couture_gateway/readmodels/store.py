@@ -26,11 +26,15 @@ _SIZES = (1, 8, 64, 256, 512)
 _TABLES = {t.name: t for t in tables.metadata.sorted_tables}
 
 
-async def load(conn: AsyncConnection, scopes: Iterable[Scope], *, carried: RowSet | None = None) -> RowSet:
+async def load(
+    conn: AsyncConnection, scopes: Iterable[Scope], *, carried: RowSet | None = None, unwritten: bool = False
+) -> RowSet:
     """Every row in ``scopes``, one query per table and column set (chunked).
 
     Scopes ``carried`` holds (the previous batch's set, once committed) are taken from it, not
     read again: only for a caller that knows nobody else changed the tables since that commit.
+    ``unwritten``: ``carried``'s changes are still to be written (and nobody else writes until
+    they are); they are laid over the rows read here (``RowSet.lay_over``).
     """
     rows, missing = carried.carry(scopes) if carried is not None else (RowSet(), scopes)
     grouped: dict[tuple[str, tuple[str, ...]], set[tuple[Any, ...]]] = defaultdict(set)
@@ -54,6 +58,8 @@ async def load(conn: AsyncConnection, scopes: Iterable[Scope], *, carried: RowSe
                 found[tuple(row[c] for c in columns)].append(row)
             for value in chunk:
                 rows.add_loaded(Scope(table_name, columns, value), found.get(value, ()))
+    if unwritten and carried is not None:
+        rows.lay_over(carried, {table for table, _columns in grouped})
     return rows
 
 
