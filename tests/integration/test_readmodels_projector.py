@@ -505,6 +505,30 @@ async def test_each_of_two_projectors_announces_every_change_whichever_applied_i
     assert heard == [expected, expected]
 
 
+async def test_a_pipelined_replay_beside_another_projector_applies_and_announces_each_event_once(
+    log: SqliteEventLog, engine: AsyncEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    batches = realistic_history(dags=3, runs=4)
+    await append_all(log, batches)
+    heard: set[Change] = set()
+    async with engine.connect() as held:
+        pipelined = Projector(engine, log, batch_size=40, connection=held)
+        pipelined.add_listener(heard.update)
+        await pipelined.start()
+        try:
+            await asyncio.gather(pipelined.replay(), project_all(engine, log, batch_size=60))
+        finally:
+            await pipelined.close()
+
+    # The batches either lost, and the one folded behind it, are announced as the winner's.
+    assert "another projector applied these events first" in caplog.text
+    assert heard == {change for batch in batches for env in batch for change in changes_of(env.payload)}
+    reference = await open_readmodels(f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}")
+    await project_all(reference, log)
+    assert await dump(engine) == await dump(reference)
+    await reference.dispose()
+
+
 async def test_a_caller_waits_until_its_own_write_is_visible(
     log: SqliteEventLog, engine: AsyncEngine
 ) -> None:

@@ -232,6 +232,8 @@ class Projector:
         if not records:
             return 0
         applied = 0
+        # Polled and not committed: what another projector may have applied instead.
+        unapplied = records
         carried, self._carried = self._carried, None
         transaction = await conn.begin()
         try:
@@ -241,6 +243,7 @@ class Projector:
             while True:
                 position = position_after(records)
                 following = [] if _reached({**self._stored, **position}, targets) else await self._poll()
+                unapplied = [*records, *following]
                 if following:
                     following_rows = await store.load(
                         conn, _scopes_of(following), carried=rows, unwritten=True
@@ -261,12 +264,13 @@ class Projector:
                 if not following:
                     return applied
                 records, rows = following, following_rows
+                unapplied = records
                 transaction = await conn.begin()
                 await self._check_offsets(conn)
         except ConcurrentProjectionError:
             await _roll_back(transaction)
             logger.warning("another projector applied these events first; resuming from its offsets")
-            await self._resume()
+            await self._follow_winner(unapplied)
             return applied
         except BaseException:
             await _roll_back(transaction)
