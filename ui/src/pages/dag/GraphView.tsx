@@ -80,6 +80,10 @@ export function GraphView({ tasks, runs, tis, selection }: Props) {
     id: p.id,
     type: "task",
     position: { x: p.x, y: p.y },
+    // Known sizes: React Flow shows a node once its size is known, and these nodes are new objects
+    // on every live refresh, which would otherwise hide them until measured again.
+    width: NODE_WIDTH,
+    height: NODE_HEIGHT,
     data: {
       task: taskById.get(p.id) as Task,
       ti: byTask.get(p.id),
