@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from couture_common.eventlog.kafka import KafkaEventLog
 from couture_common.eventlog.port import partition_for
 from couture_common.events import TaskInstanceStarted
-from couture_common.topics import RUN, TOPICS
+from couture_common.topics import RUN, TASK_QUEUE, TOPICS
 from tests.integration.test_services_processes import Deployment, ServiceProcess, write_dags
 
 RUN_PARTITIONS = TOPICS[RUN].partitions
@@ -72,6 +72,18 @@ def wait_for_partitions(scheduler: ServiceProcess, wanted: int, timeout: float =
     raise AssertionError(f"{scheduler.name} owns {owned}, not {wanted} partitions:\n{scheduler.output()}")
 
 
+def wait_for_queue_split(executors: list[ServiceProcess], timeout: float = 30.0) -> None:
+    """Until the executors' group has given each of them task-queue partitions, all of them in all."""
+    deadline = time.monotonic() + timeout
+    held: list[list[int]] = []
+    while time.monotonic() < deadline:
+        held = [executor.readiness()["task_queue_partitions"] for executor in executors]
+        if all(held) and sorted(p for h in held for p in h) == list(range(TOPICS[TASK_QUEUE].partitions)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the executors hold task-queue partitions {held}")
+
+
 async def executors_that_ran(kafka_bootstrap: str, namespace: str) -> set[str]:
     async with KafkaEventLog(kafka_bootstrap, namespace=namespace) as log:
         consumer = log.consumer([RUN])
@@ -105,6 +117,8 @@ async def test_two_schedulers_and_three_executors_share_the_runs_and_a_stopped_s
     )
     for process in (registry, *executors, gateway):
         process.wait_ready(timeout=40)
+    # An executor that joins the group after the work is done runs nothing: wait for the split.
+    wait_for_queue_split(executors)
     split = [wait_for_partitions(scheduler, RUN_PARTITIONS // 2) for scheduler in schedulers]
     assert sorted(split[0] + split[1]) == list(range(RUN_PARTITIONS))
     deployment.wait_for_dags(gateway, set(dag_ids))

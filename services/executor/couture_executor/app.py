@@ -103,6 +103,7 @@ class ExecutorService:
         self._followers: list[asyncio.Task[None]] = []
         self._taking_work: asyncio.Task[None] | None = None
         self._committer: CoalescingCommitter | None = None
+        self._queue: Consumer | None = None
 
     async def start(self) -> None:
         """Start the fork server, catch up with the log, then take work."""
@@ -115,10 +116,17 @@ class ExecutorService:
         self._follow(self._follow_control(control), "follow control")
         self._follow(self._heartbeat(), "heartbeat")
         await self._run_gate.wait_ends(await self._log.end_offsets(RUN))
-        queue = self._consumer([TASK_QUEUE], group=GROUP)
+        queue = self._queue = self._consumer([TASK_QUEUE], group=GROUP)
         self._committer = CoalescingCommitter(queue)
         self._taking_work = asyncio.create_task(self._take_work(queue), name="take work")
         logger.info("executor %s started with %d slots", self._executor_id, self._slots)
+
+    @property
+    def queue_partitions(self) -> frozenset[int]:
+        """The ``task-queue`` partitions the executors' group gives this executor now."""
+        if self._queue is None or self._stopping:
+            return frozenset()
+        return frozenset(tp.partition for tp in self._queue.assignment)
 
     async def stop(self) -> None:
         """Take no new work, let running tries finish for the grace period, then kill and report them.

@@ -58,4 +58,5 @@ async def run_executor(
             dag_files.close()
         await log.close()
 
-    await serve(health_app("executor", ready), host=host, port=port, start=start, stop=stop)
+    app = health_app("executor", ready, lambda: {"task_queue_partitions": sorted(executor.queue_partitions)})
+    await serve(app, host=host, port=port, start=start, stop=stop)
