@@ -401,28 +401,35 @@ class Projector:
         refused batch, and those between this projector's position and the winner's, read and
         announced without being applied.
         """
-        async with self._engine.connect() as conn:
-            self._stored = await stored_offsets(conn)
-        applied = [r for r in refused if r.offset < self._stored.get(TopicPartition(r.topic, r.partition), 0)]
+        await self._load_stored()
+        stored = self._stored
+
+        def applied_by_winner(record: Record) -> bool:
+            return record.offset < stored.get(TopicPartition(record.topic, record.partition), 0)
+
+        applied = [r for r in refused if applied_by_winner(r)]
         deadline = asyncio.get_running_loop().time() + _FOLLOW_WAIT
         for consumer in self._consumers():
             while asyncio.get_running_loop().time() < deadline and any(
-                consumer.position(tp) < self._stored.get(tp, 0) for tp in consumer.assignment
+                consumer.position(tp) < stored.get(tp, 0) for tp in consumer.assignment
             ):
                 polled = await consumer.poll(self._batch_size, timeout=_META_WAIT)
-                applied.extend(
-                    r for r in polled if r.offset < self._stored.get(TopicPartition(r.topic, r.partition), 0)
-                )
+                applied.extend(filter(applied_by_winner, polled))
         # Whatever was read past the winner's offsets is read again, and applied, from there.
-        self._seek(self._stored)
-        async with self._applied_changed:
-            self._applied_changed.notify_all()
+        await self._rewind()
         if self._listeners and applied:
             notify(self._listeners, summarise(applied))
 
     async def _resume(self) -> None:
+        await self._load_stored()
+        await self._rewind()
+
+    async def _load_stored(self) -> None:
         async with self._engine.connect() as conn:
             self._stored = await stored_offsets(conn)
+
+    async def _rewind(self) -> None:
+        """Read on from the stored offsets, and wake whoever waits for them."""
         self._seek(self._stored)
         async with self._applied_changed:
             self._applied_changed.notify_all()
