@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import random
 import time
 from collections import defaultdict
@@ -24,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from couture_common.eventlog import Consumer, EventLog, EventLogError, Record, TopicPartition, partition_for
+from couture_common.eventlog.factory import open_event_log
 from couture_common.events import (
     DagRunRequested,
     Envelope,
@@ -273,6 +275,38 @@ class EventLogContract(abc.ABC):
         grouped = log.consumer([RUN], group="projector")
         await until(lambda: grouped.assignment == ALL_RUN_PARTITIONS, [grouped])
         assert all(grouped.position(tp) == 0 for tp in ALL_RUN_PARTITIONS)
+
+    async def test_a_consumer_without_group_reads_only_the_partitions_it_is_given(
+        self, log: EventLog
+    ) -> None:
+        appended = await log.append([xcom(dag_id) for dag_id in SPREAD_DAG_IDS])
+        chosen = frozenset(TopicPartition(RUN, p) for p in range(0, RUN_PARTITIONS, 2))
+        consumer = log.consumer([RUN], partitions=chosen)
+        assert consumer.assignment == chosen
+
+        expected = [r for r in appended if TopicPartition(r.topic, r.partition) in chosen]
+        assert in_log_order(await read_all(consumer, len(expected))) == in_log_order(expected)
+        assert await consumer.poll(timeout=0.2) == []
+        none = log.consumer([RUN], partitions=[])
+        assert none.assignment == frozenset()
+        assert await none.poll(timeout=0.1) == []
+
+    async def test_refuses_partitions_outside_its_topics_or_with_a_group(self, log: EventLog) -> None:
+        with pytest.raises(EventLogError, match=r"partitions: task-queue\[0\] is not of the topics"):
+            log.consumer([RUN], partitions=[TopicPartition(TASK_QUEUE, 0)])
+        last = RUN_PARTITIONS - 1
+        with pytest.raises(EventLogError, match=f"partitions: topic 'run' has partitions 0..{last}"):
+            log.consumer([RUN], partitions=[TopicPartition(RUN, RUN_PARTITIONS)])
+        with pytest.raises(EventLogError, match="partitions are for a consumer without a group"):
+            log.consumer([RUN], group="g", partitions=[TopicPartition(RUN, 0)])
+
+    async def test_its_url_opens_the_same_log(self, log: EventLog) -> None:
+        appended = await log.append([xcom(dag_id) for dag_id in SPREAD_DAG_IDS[:10]])
+        async with contextlib.AsyncExitStack() as stack:
+            again = open_event_log(log.url)
+            await again.start()
+            stack.push_async_callback(again.close)
+            assert in_log_order(await read_all(again.consumer([RUN]), 10)) == in_log_order(appended)
 
     async def test_a_group_resumes_after_its_committed_offsets(self, log: EventLog) -> None:
         appended = await log.append([xcom(task_id=f"t{i}") for i in range(10)])

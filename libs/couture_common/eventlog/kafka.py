@@ -39,7 +39,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Mapping, Sequence
+import urllib.parse
+from collections.abc import Awaitable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -58,6 +59,7 @@ from couture_common.eventlog.port import (
     check_listener,
     check_offset,
     check_poll_arguments,
+    group_less_partitions,
 )
 from couture_common.events import Envelope, UnknownEventError
 from couture_common.topics import TOPICS, TopicSpec
@@ -130,6 +132,11 @@ class KafkaEventLog:
     @property
     def topics(self) -> Mapping[str, TopicSpec]:
         return self._topics
+
+    @property
+    def url(self) -> str:
+        query = f"?namespace={urllib.parse.quote(self.namespace)}" if self.namespace else ""
+        return f"kafka://{self._where}{query}"
 
     async def start(self) -> None:
         async with self._starting:
@@ -246,7 +253,12 @@ class KafkaEventLog:
         return offsets
 
     def consumer(
-        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+        self,
+        topics: Sequence[str],
+        *,
+        group: str | None = None,
+        on_revoked: RevokedListener | None = None,
+        partitions: Collection[TopicPartition] | None = None,
     ) -> KafkaConsumer:
         self._require_open()
         if isinstance(topics, str):
@@ -260,8 +272,10 @@ class KafkaEventLog:
         if group is not None and not group:
             raise EventLogError("group must be a non-empty name, or None for a consumer without a group")
         check_listener(group, on_revoked)
-        partitions = frozenset(TopicPartition(t, p) for t in names for p in range(self._topics[t].partitions))
-        consumer = KafkaConsumer(self, names, group, partitions, on_revoked)
+        chosen = group_less_partitions(
+            names, partitions, group, {name: spec.partitions for name, spec in self._topics.items()}
+        )
+        consumer = KafkaConsumer(self, names, group, chosen, on_revoked)
         self._consumers.add(consumer)
         return consumer
 

@@ -7,7 +7,9 @@ Semantics every adapter must meet (proved by ``tests/contract/eventlog_contract.
 * An event's partition is ``partition_for(key, topic.partitions)``; within a partition offsets
   start at 0 and grow by one, and consumers see events in offset order.
 * A consumer in a group resumes after the group's committed offsets; a consumer without a group
-  starts at offset 0 of every partition (replay) and commits nothing.
+  starts at offset 0 of every partition (replay), or of the ``partitions`` it is given, and
+  commits nothing.
+* ``open_event_log(log.url)`` opens the same log, e.g. in another process.
 * ``poll`` waits until records arrive or ``timeout`` passes; it is woken by appends, never by a
   busy loop.
 * A group member's ``on_revoked`` listener is awaited with the partitions it is about to lose
@@ -20,7 +22,7 @@ Semantics every adapter must meet (proved by ``tests/contract/eventlog_contract.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Protocol
 
 import msgspec
@@ -69,6 +71,34 @@ def check_listener(group: str | None, on_revoked: RevokedListener | None) -> Non
         raise EventLogError("on_revoked needs a group: a consumer without a group never loses partitions")
 
 
+def group_less_partitions(
+    topics: Sequence[str],
+    partitions: Collection[TopicPartition] | None,
+    group: str | None,
+    topic_partitions: Mapping[str, int],
+) -> frozenset[TopicPartition]:
+    """What a consumer without a group reads: ``partitions`` (checked against ``topics``), or all.
+
+    ``topic_partitions`` is each known topic's partition count. The same words in every adapter.
+    """
+    if partitions is None:
+        return frozenset(TopicPartition(t, p) for t in topics for p in range(topic_partitions[t]))
+    if group is not None:
+        raise EventLogError("partitions are for a consumer without a group: a group assigns its own")
+    chosen = frozenset(partitions)
+    for tp in sorted(chosen):
+        if tp.topic not in topics:
+            raise EventLogError(
+                f"partitions: {tp.topic}[{tp.partition}] is not of the topics {sorted(topics)}"
+            )
+        if not 0 <= tp.partition < topic_partitions[tp.topic]:
+            raise EventLogError(
+                f"partitions: topic {tp.topic!r} has partitions 0..{topic_partitions[tp.topic] - 1}, "
+                f"not {tp.partition}"
+            )
+    return chosen
+
+
 def check_offset(tp: TopicPartition, offset: int) -> None:
     """What every adapter's ``seek`` and ``commit`` refuse, with the same words."""
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
@@ -98,6 +128,10 @@ class Consumer(Protocol):
 
 
 class EventLog(Protocol):
+    @property
+    def url(self) -> str:
+        """The ``COUTURE_EVENT_LOG`` URL of this log (no credentials are part of it)."""
+
     async def start(self) -> None:
         """Create topics and open connections; idempotent."""
 
@@ -105,10 +139,16 @@ class EventLog(Protocol):
         """Durably append a batch, atomically, to the envelopes' topics."""
 
     def consumer(
-        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+        self,
+        topics: Sequence[str],
+        *,
+        group: str | None = None,
+        on_revoked: RevokedListener | None = None,
+        partitions: Collection[TopicPartition] | None = None,
     ) -> Consumer:
         """A consumer of ``topics``; with ``group``, resumes after the group's commits and tells
-        ``on_revoked`` of partitions before the group moves them to another member."""
+        ``on_revoked`` of partitions before the group moves them to another member. Without a
+        group it reads every partition of ``topics``, or only ``partitions`` when given."""
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """Per partition, the offset the next appended event will get."""

@@ -20,7 +20,7 @@ import itertools
 import logging
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +49,7 @@ from couture_common.eventlog.port import (
     check_listener,
     check_offset,
     check_poll_arguments,
+    group_less_partitions,
 )
 from couture_common.events import Envelope
 from couture_common.topics import TOPICS, TopicSpec
@@ -107,6 +108,10 @@ class SqliteEventLog:
     def topics(self) -> Mapping[str, TopicSpec]:
         return self._topics
 
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path.resolve()}"
+
     async def start(self) -> None:
         with self._lock:
             if self._closed:
@@ -141,7 +146,12 @@ class SqliteEventLog:
         ]
 
     def consumer(
-        self, topics: Sequence[str], *, group: str | None = None, on_revoked: RevokedListener | None = None
+        self,
+        topics: Sequence[str],
+        *,
+        group: str | None = None,
+        on_revoked: RevokedListener | None = None,
+        partitions: Collection[TopicPartition] | None = None,
     ) -> SqliteConsumer:
         self._require_open()
         if isinstance(topics, str):
@@ -155,13 +165,14 @@ class SqliteEventLog:
         if group is not None and not group:
             raise EventLogError("group must be a non-empty name, or None for a consumer without a group")
         check_listener(group, on_revoked)
+        chosen = group_less_partitions(
+            names, partitions, group, {name: spec.partitions for name, spec in self._topics.items()}
+        )
         consumer = SqliteConsumer(self, next(self._member_ids), names, group, on_revoked)
         with self._lock:
             self._consumers.add(consumer)
         if group is None:
-            consumer.assign(
-                frozenset(TopicPartition(t, p) for t in names for p in range(self._topics[t].partitions))
-            )
+            consumer.assign(chosen)
         else:
             self._groups.join(group, consumer)
             self._notifier.notify(names)
