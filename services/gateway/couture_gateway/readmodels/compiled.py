@@ -52,6 +52,9 @@ class CompiledStatement:
     async def execute_many(self, conn: AsyncConnection, rows: Iterable[Mapping[str, Any]]) -> None:
         await conn.exec_driver_sql(self.sql, [self.parameters(row) for row in rows])
 
+    async def execute(self, conn: AsyncConnection, values: Mapping[str, Any]) -> None:
+        await conn.exec_driver_sql(self.sql, self.parameters(values))
+
     async def fetch(self, conn: AsyncConnection, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The selected rows as dicts by column key, values as SQLAlchemy would return them."""
         result = await conn.exec_driver_sql(self.sql, self.parameters(values))

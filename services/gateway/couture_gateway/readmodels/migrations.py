@@ -153,7 +153,13 @@ async def open_readmodels(url: str, *, migrate_schema: bool = True) -> AsyncEngi
     elif parsed.get_backend_name() == "postgresql":
         if parsed.get_driver_name() != "asyncpg":
             raise ValueError(f"read-model url {url!r}: use the postgresql+asyncpg driver")
-        engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        # Sessions in UTC: a timestamp the projector sends as text without an offset is UTC.
+        engine = create_async_engine(
+            parsed,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={"server_settings": {"timezone": "UTC"}},
+        )
     else:
         raise ValueError(f"read-model url {url!r}: expected sqlite+aiosqlite:// or postgresql+asyncpg://")
     if migrate_schema:
