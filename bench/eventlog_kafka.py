@@ -36,7 +36,7 @@ from couture_common.events import Envelope
 from couture_common.topics import RUN
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS
-from couture_gateway.readmodels.projector import rebuild
+from couture_gateway.readmodels.rebuild import rebuild
 
 
 async def appender(

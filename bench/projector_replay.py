@@ -1,7 +1,7 @@
 """How fast the projector replays the event log into the read models.
 
     .venv/bin/python bench/projector_replay.py [--events 200000] [--batch-size N] [--dags 50]
-        [--pipelined auto|on|off] [--profile]
+        [--pipelined auto|on|off] [--workers N] [--profile]
 
 Appends a realistic history (DAG parses, variables, scheduled runs of 5-task DAGs: every try
 scheduled, queued, started, pushing an XCom and finishing, one try in ten retried, a few manual
@@ -10,7 +10,10 @@ triggers) to a fresh SQLite event log, and to a Kafka one in a namespace of its 
 * the log's own read rate (a consumer reading every record, decoding included), the ceiling;
 * ``rebuild`` events/s: drop the read models and replay from offset 0, as an operator would, into
   SQLite read models, and into a new PostgreSQL database when ``COUTURE_DATABASE_URL_POSTGRES``
-  is set (dropped afterwards);
+  is set (dropped afterwards), there once in one process and once in parallel shares
+  (``--workers``, default: rebuild's own, one process per CPU);
+* the CPU it took: this process's, and the whole machine's (worker processes, PostgreSQL and the
+  broker included: on a machine of few cores the wall time cannot fall below it / cores);
 * how much of the replay is reading the log, and how much is folding and writing SQL.
 
 ``--profile`` runs each rebuild under cProfile and prints where the main thread spent its time
@@ -61,7 +64,7 @@ from couture_common.events import (
 from couture_common.events.run import TryOutcome
 from couture_gateway.readmodels.migrations import open_readmodels
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS
-from couture_gateway.readmodels.projector import rebuild
+from couture_gateway.readmodels.rebuild import rebuild
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 TASKS = ("extract", "clean", "transform", "load", "report")
@@ -217,8 +220,21 @@ async def postgres_database(server_url: str) -> AsyncIterator[str]:
             await admin.close()
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time every process of this machine used since boot (Linux ``/proc/stat``)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(field) for field in stat.readline().split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure_rebuild(
-    log: EventLog, url: str, target: str, args: argparse.Namespace, read: tuple[int, float]
+    log: EventLog,
+    url: str,
+    target: str,
+    args: argparse.Namespace,
+    read: tuple[int, float],
+    workers: int | None = 1,
 ) -> None:
     engine = await open_readmodels(url)
     profiler = cProfile.Profile() if args.profile else None
@@ -226,22 +242,27 @@ async def measure_rebuild(
         options: dict[str, Any] = {"pipelined": {"on": True, "off": False}.get(args.pipelined)}
         if args.batch_size is not None:
             options["batch_size"] = args.batch_size
-        start, cpu_start = time.perf_counter(), time.process_time()
+        start, cpu_start, machine_start = time.perf_counter(), time.process_time(), machine_cpu_seconds()
         if profiler is not None:
             profiler.enable()
-        replayed = await rebuild(engine, log, **options)
+        replayed = await rebuild(engine, log, workers=workers, **options)
         if profiler is not None:
             profiler.disable()
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        machine = machine_cpu_seconds() - machine_start
     finally:
         await engine.dispose()
     rate = replayed / elapsed
+    shown = "rebuild's default" if workers is None else workers
     print(
-        f"  rebuild into {target} (pipelined: {args.pipelined}): "
+        f"  rebuild into {target} (pipelined: {args.pipelined}, workers: {shown}): "
         f"{replayed:,} events in {elapsed:.2f} s = {rate:,.0f} events/s"
     )
     # CPU time of all this process's threads: what the figure would be on an idle core.
-    print(f"    CPU {cpu:.2f} s = {replayed / cpu:,.0f} events per CPU-second of this process")
+    print(
+        f"    CPU {cpu:.2f} s = {replayed / cpu:,.0f} events per CPU-second of this process; "
+        f"machine {machine:.2f} CPU-s over {os.cpu_count()} cores"
+    )
     count, read_seconds = read
     reading = replayed * read_seconds / count
     print(
@@ -265,8 +286,9 @@ async def measure(
         sqlite_url = f"sqlite+aiosqlite:///{Path(tmp) / 'readmodels.db'}"
         await measure_rebuild(log, sqlite_url, "SQLite", args, read)
     if postgres:
-        async with postgres_database(postgres) as url:
-            await measure_rebuild(log, url, "PostgreSQL", args, read)
+        for workers in (1, args.workers):
+            async with postgres_database(postgres) as url:
+                await measure_rebuild(log, url, "PostgreSQL", args, read, workers)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -297,6 +319,12 @@ if __name__ == "__main__":
         choices=("auto", "on", "off"),
         default="auto",
         help="fold each batch while the previous one is written (default: rebuild's choice per database)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes of the parallel PostgreSQL rebuild (default: rebuild's own, one per CPU)",
     )
     parser.add_argument("--profile", action="store_true", help="profile each rebuild (cProfile, main thread)")
     asyncio.run(main(parser.parse_args()))

@@ -7,8 +7,13 @@ Each test gets a database of its own, dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import sqlite3
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import asyncpg
@@ -16,11 +21,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from couture_common.eventlog import partition_for
 from couture_common.eventlog.sqlite import SqliteEventLog
 from couture_common.events import VariableSet
+from couture_common.topics import RUN, TOPICS
+from couture_gateway.readmodels import store
 from couture_gateway.readmodels.migrations import SCHEMA_VERSION, open_readmodels
-from couture_gateway.readmodels.projector import Projector, position_after, rebuild
-from couture_gateway.readmodels.tables import PROJECTED_TABLES, schema_version, variable
+from couture_gateway.readmodels.projector import Projector, log_ends, position_after, stored_offsets
+from couture_gateway.readmodels.rebuild import RebuildError, rebuild
+from couture_gateway.readmodels.rowset import RowSet, Scope
+from couture_gateway.readmodels.tables import PROJECTED_TABLES, dag_run, schema_version, variable
+from tests.integration.test_cli import COUTURE
 from tests.integration.test_readmodels_migrations import NEW_IN_2
 from tests.integration.test_readmodels_projector import (
     POSTGRES_CRASH_PAST_100,
@@ -180,6 +191,141 @@ async def test_a_rebuild_in_small_batches_gives_the_tables_of_one_batch(
     await rebuild(engine, log, batch_size=7)
 
     assert await dump(engine) == await dump(sqlite_engine)
+
+
+async def test_a_rebuild_in_parallel_shares_gives_the_tables_of_a_serial_projection(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    await append_all(log, realistic_history(dags=8, runs=5))
+    total = sum([sum((await log.end_offsets(t)).values()) for t in ("dag", "config", "run", "audit")])
+    await project_all(sqlite_engine, log)
+
+    # This process and two workers, each its share of the run partitions, in batches of 7.
+    replayed = await rebuild(engine, log, batch_size=7, workers=3)
+
+    assert replayed == total
+    assert await dump(engine) == await dump(sqlite_engine)
+    async with engine.connect() as conn:
+        assert await stored_offsets(conn) == {tp: end for tp, end in (await log_ends(log)).items() if end > 0}
+
+
+async def test_a_failed_share_stops_the_rebuild_naming_its_partitions_and_loses_nothing(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    await append_all(log, realistic_history(dags=8, runs=5))
+    await project_all(sqlite_engine, log)
+    broken = partition_for("dag_5", TOPICS[RUN].partitions)
+    # A record of dag_5's late in its partition cannot be decoded: that share fails part-way.
+    with sqlite3.connect(log.path) as db:
+        offset, payload = db.execute(
+            'SELECT "offset", payload FROM events WHERE topic = \'run\' AND "partition" = ? '
+            "AND type = 'xcom.pushed' AND key = 'dag_5' ORDER BY \"offset\" DESC LIMIT 1",
+            (broken,),
+        ).fetchone()
+        db.execute(
+            'UPDATE events SET payload = ? WHERE topic = \'run\' AND "partition" = ? AND "offset" = ?',
+            (b"{", broken, offset),
+        )
+
+    with pytest.raises(RebuildError, match=rf"run\[{broken}\] offset {offset}: .* is corrupt") as failed:
+        await rebuild(engine, log, batch_size=7, workers=3)
+    named = re.search(r"rebuilding run\[([\d,]+)\] failed", str(failed.value))
+    assert named is not None and str(broken) in named.group(1).split(",")
+
+    # What the shares committed stands with its offsets: a projector applies the rest, once.
+    with sqlite3.connect(log.path) as db:
+        db.execute(
+            'UPDATE events SET payload = ? WHERE topic = \'run\' AND "partition" = ? AND "offset" = ?',
+            (payload, broken, offset),
+        )
+    await project_all(engine, log, batch_size=50)
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
+async def test_a_rebuild_refuses_a_bad_number_of_workers(
+    engine: AsyncEngine, sqlite_engine: AsyncEngine, log: SqliteEventLog
+) -> None:
+    with pytest.raises(ValueError, match="workers must be an integer of at least 1, not 0"):
+        await rebuild(engine, log, workers=0)
+    with pytest.raises(ValueError, match="workers: SQLite read models are rebuilt by one process"):
+        await rebuild(sqlite_engine, log, workers=2)
+
+
+async def test_the_cli_rebuilds_in_parallel_and_names_a_bad_workers_option(
+    log: SqliteEventLog, new_database: NewDatabase, sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await append_all(log, realistic_history(dags=8, runs=3))
+    await project_all(sqlite_engine, log)
+    url = await new_database()
+    env = {
+        **os.environ,
+        "COUTURE_HOME": str(tmp_path / "home"),
+        "COUTURE_EVENT_LOG": log.url,
+        "COUTURE_DATABASE_URL": url,
+    }
+
+    def couture(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(COUTURE), "projections", "rebuild", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    refused = await asyncio.to_thread(couture, "--workers", "0")
+    assert refused.returncode == 2 and "--workers must be at least 1, not 0" in refused.stderr
+    rebuilt = await asyncio.to_thread(couture, "--workers", "3")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    total = sum([sum((await log.end_offsets(t)).values()) for t in ("dag", "config", "run", "audit")])
+    assert f"Rebuilt read models from {total} events" in rebuilt.stdout
+    engine = await open_readmodels(url)
+    try:
+        assert await dump(engine) == await dump(sqlite_engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_rows_sent_as_json_are_stored_as_sqlalchemy_stores_them(engine: AsyncEngine) -> None:
+    """The store sends PostgreSQL its rows as one JSON document: edge values arrive as SQLAlchemy's
+    own insert stores them, and a value too long for its column is refused, never cut."""
+    odd = {
+        "dag_id": 'dag "quoted" \\ back\nslash \u00e9\U0001f600',
+        "run_id": "r",
+        "state": "success",
+        "run_type": "manual",
+        "triggered_by": "rest_api",
+        "run_after": datetime(2024, 6, 30, tzinfo=UTC),
+        "logical_date": datetime(2024, 6, 30, 14, 30, tzinfo=timezone(timedelta(hours=2, minutes=30))),
+        "start_date": datetime(2024, 1, 1, 0, 0, 0, 1),  # naive: taken as UTC
+        "conf": {"nested": {"none": None, "list": [1, 2.5, "x"]}, "big": 2**62},
+        "note": "",
+    }
+    template = {c.name: None for c in dag_run.c} | {"clear_number": 0, "external_trigger": False}
+    ours = template | odd
+    theirs = ours | {"run_id": "r2"}
+    async with engine.begin() as conn:
+        rows = RowSet()
+        rows.add_loaded(Scope(dag_run.name, ("dag_id", "run_id"), (ours["dag_id"], "r")), [])
+        rows.put(dag_run, {c.name: ours.get(c.name) for c in dag_run.c})
+        await store.write(conn, rows.changes())
+        await conn.execute(sa.insert(dag_run), [{c.name: theirs.get(c.name) for c in dag_run.c}])
+        stored = {
+            r["run_id"]: {k: v for k, v in r.items() if k != "run_id"}
+            for r in (await conn.execute(sa.select(dag_run))).mappings()
+        }
+    assert stored["r"] == stored["r2"]
+    assert stored["r"]["start_date"] == datetime(2024, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+    assert stored["r"]["conf"] == odd["conf"]
+
+    too_long = RowSet()
+    too_long.add_loaded(Scope(dag_run.name, ("dag_id", "run_id"), ("d", "x" * 300)), [])
+    too_long.put(
+        dag_run, {c.name: (ours | {"dag_id": "d", "run_id": "x" * 300}).get(c.name) for c in dag_run.c}
+    )
+    with pytest.raises(sa.exc.DBAPIError, match="value too long"):
+        async with engine.begin() as conn:
+            await store.write(conn, too_long.changes())
 
 
 async def test_two_projectors_on_one_database_apply_each_event_once(

@@ -41,7 +41,8 @@ from couture_common.events import (
 )
 from couture_gateway.readmodels.changes import Change, changes_of
 from couture_gateway.readmodels.migrations import open_readmodels
-from couture_gateway.readmodels.projector import Projector, position_after, rebuild, stored_offsets
+from couture_gateway.readmodels.projector import Projector, position_after, stored_offsets
+from couture_gateway.readmodels.rebuild import rebuild
 from couture_gateway.readmodels.tables import (
     PROJECTED_TABLES,
     dag,

@@ -6,7 +6,7 @@
 * ``projector.Projector(engine, log)``: ``await start()``, then ``run()`` in a task; each batch of
   events and its offsets commit in one transaction. ``wait_for(position_after(records), timeout)``
   gives read-your-writes to a caller that just appended ``records``.
-* ``projector.rebuild(engine, log)``: drop the tables and replay from offset 0 (``couture
+* ``rebuild.rebuild(engine, log)``: drop the tables and replay from offset 0 (``couture
   projections rebuild``); the result is identical to what live projection built.
 * ``fold``: the pure mapping from each event type to row changes, idempotent under redelivery.
 """

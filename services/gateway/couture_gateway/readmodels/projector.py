@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
@@ -27,7 +26,6 @@ from couture_common.eventlog import Consumer, EventLog, Record, TopicPartition
 from couture_common.topics import AUDIT, CONFIG, DAG, RUN
 from couture_gateway.readmodels import fold, store
 from couture_gateway.readmodels.changes import ChangeListener, notify, summarise
-from couture_gateway.readmodels.migrations import create_projected_tables, drop_projected_tables
 from couture_gateway.readmodels.positions import PROJECTED_TOPICS, all_partitions
 from couture_gateway.readmodels.rowset import Change, RowSet, Scope
 from couture_gateway.readmodels.tables import projection_offsets
@@ -98,6 +96,11 @@ class Projector:
     ``batch_size`` bounds the records of one ``run`` poll (one transaction); ``idle_wait`` is how
     long a step waits for run events before it applies DAG and config events alone, which bounds
     the delay of a pause or a variable change.
+
+    ``partitions`` narrows it to some partitions of those topics (a share of a parallel rebuild):
+    it then reads, stores and guards only their offsets, so projectors of disjoint shares commit
+    side by side. A share of ``run`` partitions folds correctly once the metadata its runs name is
+    applied (a rebuild applies it first): a run's rows are written by its DAG's partition only.
     """
 
     def __init__(
@@ -108,7 +111,14 @@ class Projector:
         batch_size: int = 2000,
         idle_wait: float = 0.05,
         connection: AsyncConnection | None = None,
+        partitions: Collection[TopicPartition] | None = None,
     ) -> None:
+        every = all_partitions()
+        self._partitions = frozenset(every if partitions is None else partitions)
+        foreign = sorted(self._partitions.difference(every))
+        if foreign:
+            raise ValueError(f"partitions: {foreign} are not partitions of the projected topics")
+        self._everything = self._partitions == frozenset(every)
         self._engine = engine
         # Batches run on this connection when given (a rebuild's, tuned for it), else on the pool's.
         self._connection = connection
@@ -131,6 +141,12 @@ class Projector:
     def remove_listener(self, listener: ChangeListener) -> None:
         self._listeners.remove(listener)
 
+    def _of_topics(self, *topics: str) -> frozenset[TopicPartition] | None:
+        """This projector's partitions of ``topics``; None (all of them) when it projects everything."""
+        if self._everything:
+            return None
+        return frozenset(tp for tp in self._partitions if tp.topic in topics)
+
     @property
     def applied(self) -> Mapping[TopicPartition, int]:
         """Per partition, the offset of the next record to apply (everything before is visible)."""
@@ -138,8 +154,8 @@ class Projector:
 
     async def start(self) -> None:
         await self._log.start()
-        self._meta = self._log.consumer([DAG, CONFIG, AUDIT])
-        self._runs = self._log.consumer([RUN])
+        self._meta = self._log.consumer([DAG, CONFIG, AUDIT], partitions=self._of_topics(DAG, CONFIG, AUDIT))
+        self._runs = self._log.consumer([RUN], partitions=self._of_topics(RUN))
         await self._resume()
 
     async def close(self) -> None:
@@ -172,7 +188,8 @@ class Projector:
     async def _poll(self) -> list[Record]:
         """The next ``run`` batch, after the metadata records appended before it."""
         meta, runs = self._consumers()
-        records = await runs.poll(self._batch_size, timeout=self._idle_wait)
+        # A share without run partitions (a rebuild's metadata) has no run events to wait for.
+        records = await runs.poll(self._batch_size, timeout=self._idle_wait) if runs.assignment else []
         # Every DAG version a run event names was appended before it: read the metadata topics up
         # to their ends as of now. A zero-timeout poll is not enough: on Kafka it returns only
         # what the client already fetched, nothing at all on a consumer's first poll.
@@ -192,15 +209,16 @@ class Projector:
                     ends[tp] = end
         return ends
 
-    async def catch_up(self) -> int:
-        """Apply everything in the log now; returns how many records were applied."""
-        targets = await self._log_ends()
+    async def catch_up(self, targets: Mapping[TopicPartition, int] | None = None) -> int:
+        """Apply everything in the log now, or up to ``targets`` at least; returns how many records
+        were applied."""
+        targets = await self._log_ends() if targets is None else self._own(targets)
         total = 0
         while not self._reached(targets):
             total += await self.step()
         return total
 
-    async def replay(self) -> int:
+    async def replay(self, targets: Mapping[TopicPartition, int] | None = None) -> int:
         """``catch_up``, pipelined: each batch is folded while the previous one's writes and commit
         run (the drivers run SQL off the event loop's thread). Needs the projector's ``connection``.
 
@@ -212,18 +230,17 @@ class Projector:
         """
         if self._connection is None:
             raise RuntimeError("Projector.replay() needs the connection it was constructed with")
-        targets = await self._log_ends()
+        targets = await self._log_ends() if targets is None else self._own(targets)
         total = 0
         while not self._reached(targets):
             total += await self._pipeline(self._connection, targets)
         return total
 
     async def _log_ends(self) -> dict[TopicPartition, int]:
-        return {
-            TopicPartition(topic, partition): end
-            for topic in PROJECTED_TOPICS
-            for partition, end in (await self._log.end_offsets(topic)).items()
-        }
+        return self._own(await log_ends(self._log))
+
+    def _own(self, position: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        return {tp: offset for tp, offset in position.items() if tp in self._partitions}
 
     async def _pipeline(self, conn: AsyncConnection, targets: Mapping[TopicPartition, int]) -> int:
         """Apply batches from the stored offsets, overlapped, until ``targets`` are reached or
@@ -360,7 +377,7 @@ class Projector:
         """
         table = projection_offsets
         result = await conn.execute(
-            sa.select(table).order_by(table.c.topic, table.c.partition).with_for_update()
+            self._own_offsets().order_by(table.c.topic, table.c.partition).with_for_update()
         )
         stored = {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
         if stored != self._stored:
@@ -426,7 +443,19 @@ class Projector:
 
     async def _load_stored(self) -> None:
         async with self._engine.connect() as conn:
-            self._stored = await stored_offsets(conn)
+            result = await conn.execute(self._own_offsets())
+            self._stored = {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
+
+    def _own_offsets(self) -> sa.Select[tuple[str, int, int]]:
+        """The stored offsets of this projector's partitions (and locks no other's rows)."""
+        table = projection_offsets
+        query = sa.select(table.c.topic, table.c.partition, table.c.next_offset)
+        if self._everything:
+            return query
+        own = [
+            sa.and_(table.c.topic == tp.topic, table.c.partition == tp.partition) for tp in self._partitions
+        ]
+        return query.where(sa.or_(sa.false(), *own))
 
     async def _rewind(self) -> None:
         """Read on from the stored offsets, and wake whoever waits for them."""
@@ -436,8 +465,17 @@ class Projector:
 
     def _seek(self, offsets: Mapping[TopicPartition, int]) -> None:
         meta, runs = self._consumers()
-        for tp in all_partitions():
+        for tp in sorted(self._partitions):
             (runs if tp.topic == RUN else meta).seek(tp, offsets.get(tp, 0))
+
+
+async def log_ends(log: EventLog) -> dict[TopicPartition, int]:
+    """The end of every projected partition now; ``run``'s read first, so that the others' ends
+    hold every DAG version a run event before ``run``'s end names."""
+    ends: dict[TopicPartition, int] = {}
+    for topic in sorted(PROJECTED_TOPICS, key=lambda t: t != RUN):
+        ends.update((TopicPartition(topic, p), end) for p, end in (await log.end_offsets(topic)).items())
+    return ends
 
 
 def _reached(stored: Mapping[TopicPartition, int], position: Mapping[TopicPartition, int]) -> bool:
@@ -447,71 +485,3 @@ def _reached(stored: Mapping[TopicPartition, int], position: Mapping[TopicPartit
 async def _roll_back(transaction: AsyncTransaction) -> None:
     if transaction.is_active:
         await transaction.rollback()
-
-
-async def rebuild(
-    engine: AsyncEngine, log: EventLog, *, batch_size: int = 5000, pipelined: bool | None = None
-) -> int:
-    """Drop and recreate the read-model tables and replay the log from offset 0 into them.
-
-    Stop any running projector on this database first: it would find its offsets gone and resume
-    from the rebuilt ones. Returns how many records were applied.
-
-    ``pipelined`` (``Projector.replay``) folds each batch while the previous one is written. By
-    default it is on for PostgreSQL, whose server does the writing in its own process, and off for
-    SQLite, whose writes run in this process and bind each row under the interpreter lock the fold
-    holds: there the overlap measured slower than batches one after another.
-    """
-    async with engine.begin() as conn:
-        await drop_projected_tables(conn)
-        await create_projected_tables(conn)
-    async with engine.connect() as conn, _without_sync(conn):
-        projector = Projector(engine, log, batch_size=batch_size, connection=conn)
-        if pipelined is None:
-            pipelined = conn.dialect.name != "sqlite"
-        with _bulk_gc():
-            await projector.start()
-            try:
-                return await (projector.replay() if pipelined else projector.catch_up())
-            finally:
-                await projector.close()
-
-
-@contextlib.contextmanager
-def _bulk_gc() -> Iterator[None]:
-    """Fewer, cheaper garbage collections while a rebuild replays (restored afterwards).
-
-    A replay allocates millions of short-lived rows and few reference cycles. At the default
-    thresholds the collector runs every 700 allocations and its older passes walk every object
-    the process holds: ~15% of a rebuild's CPU. Here the objects that exist before the rebuild are
-    frozen out of its passes, and young collections run every 100,000 allocations instead.
-    Process-wide, like the rebuild itself (``couture projections rebuild``, with no server running).
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-@contextlib.asynccontextmanager
-async def _without_sync(conn: AsyncConnection) -> AsyncIterator[None]:
-    """On SQLite, ``conn`` commits without waiting for the disk while a rebuild replays.
-
-    Each batch stays atomic with its offsets; only a power cut during the rebuild may lose or
-    damage what it wrote, and the rebuild is run again. The setting is restored afterwards.
-    """
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    before = int(await conn.scalar(sa.text("PRAGMA synchronous")) or 0)
-    await conn.exec_driver_sql("PRAGMA synchronous=OFF")
-    await conn.commit()
-    try:
-        yield
-    finally:
-        await conn.exec_driver_sql(f"PRAGMA synchronous={before}")
-        await conn.commit()

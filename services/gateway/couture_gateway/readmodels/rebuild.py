@@ -1,0 +1,364 @@
+"""Rebuilding the read models from offset 0 (``couture projections rebuild``), in parallel shares.
+
+On PostgreSQL the ``run`` partitions are folded side by side: first the metadata topics (every
+DAG version a run event names), then the ``run`` partitions in shares, one in this process and
+the others in worker processes, each a :class:`Projector` of its share committing its own batches
+and offsets, then one projector of everything applies what was appended meanwhile. A run's rows
+are only written by its DAG's partition, so the shares never touch the same rows, and the tables
+end as a serial replay leaves them. Folding is CPU-bound Python, hence processes, not tasks.
+
+SQLite stays serial: it lets one writer commit at a time, and fails a transaction that read
+before another's commit, which every batch of a share would be.
+
+A failed share leaves what the shares committed, each batch with its offsets: the next projector
+(a gateway's, on start) applies the rest, or the rebuild is run again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import multiprocessing
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from multiprocessing.connection import Connection
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from couture_common.eventlog import EventLog, TopicPartition
+from couture_common.eventlog.factory import open_event_log
+from couture_common.topics import RUN
+from couture_gateway.readmodels.migrations import (
+    create_projected_tables,
+    drop_projected_tables,
+    open_readmodels,
+)
+from couture_gateway.readmodels.projector import Projector, log_ends
+
+
+class RebuildError(RuntimeError):
+    """A share of a parallel rebuild failed; the message names its partitions and the cause."""
+
+
+async def rebuild(
+    engine: AsyncEngine,
+    log: EventLog,
+    *,
+    batch_size: int = 5000,
+    pipelined: bool | None = None,
+    workers: int | None = None,
+) -> int:
+    """Drop and recreate the read-model tables and replay the log from offset 0 into them.
+
+    Stop any running projector on this database first: it would find its offsets gone and resume
+    from the rebuilt ones. Returns how many records were applied.
+
+    ``workers`` is how many processes fold the ``run`` partitions on PostgreSQL (this one
+    included; default: one per CPU, at most one per partition holding events); SQLite takes 1.
+
+    ``pipelined`` (``Projector.replay``) folds each batch while the previous one is written. By
+    default it is on for PostgreSQL, whose server does the writing in its own process, and off for
+    SQLite, whose writes run in this process and bind each row under the interpreter lock the fold
+    holds: there the overlap measured slower than batches one after another.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    if workers is None:
+        workers = 1 if sqlite else os.cpu_count() or 1
+    elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer of at least 1, not {workers!r}")
+    elif workers > 1 and sqlite:
+        raise ValueError(
+            f"workers: SQLite read models are rebuilt by one process (one writer at a time), not {workers}"
+        )
+    async with engine.begin() as conn:
+        await drop_projected_tables(conn)
+        await create_projected_tables(conn)
+    with _bulk_gc():
+        total = await _replay_in_shares(engine, log, batch_size, pipelined, workers) if workers > 1 else 0
+        # Everything else: all of it when serial, what was appended meanwhile after the shares.
+        return total + await _replay(engine, log, batch_size, pipelined)
+
+
+def split_evenly(sizes: Mapping[TopicPartition, int], shares: int) -> list[frozenset[TopicPartition]]:
+    """At most ``shares`` non-empty sets of the partitions, as even in total size as a greedy split
+    makes them (largest first, each to the lightest share), lightest share first."""
+    if shares < 1:
+        raise ValueError(f"shares must be at least 1, not {shares}")
+    bins: list[tuple[int, list[TopicPartition]]] = [(0, []) for _ in range(min(shares, len(sizes)))]
+    for tp in sorted(sizes, key=lambda tp: (-sizes[tp], tp)):
+        lightest = min(range(len(bins)), key=lambda i: (bins[i][0], i))
+        total, members = bins[lightest]
+        bins[lightest] = (total + sizes[tp], [*members, tp])
+    return [frozenset(members) for _, members in sorted(bins, key=lambda b: (b[0], sorted(b[1])))]
+
+
+class _Share(NamedTuple):
+    """What a worker process needs to fold its share (sent to it through a pipe, not logged)."""
+
+    database_url: str
+    log_url: str
+    partitions: frozenset[TopicPartition]
+    targets: dict[TopicPartition, int]
+    batch_size: int
+    pipelined: bool | None
+
+
+async def _replay_in_shares(
+    engine: AsyncEngine, log: EventLog, batch_size: int, pipelined: bool | None, workers: int
+) -> int:
+    """Fold the metadata, then the ``run`` partitions in shares; returns how many records."""
+    targets = await log_ends(log)
+    sizes = {tp: end for tp, end in targets.items() if tp.topic == RUN and end > 0}
+    shares = split_evenly(sizes, workers)
+    if len(shares) < 2:
+        return 0
+    mine, *theirs = shares
+    database_url = engine.url.render_as_string(hide_password=False)
+    jobs = [_Share(database_url, log.url, share, targets, batch_size, pipelined) for share in theirs]
+    async with _Workers(jobs) as others:
+        # The workers start (and connect) while the metadata every share needs is applied here.
+        metadata = frozenset(tp for tp in targets if tp.topic != RUN)
+        total = await _replay(engine, log, batch_size, pipelined, partitions=metadata, targets=targets)
+        await others.go()
+        here = _replay_here(engine, log, batch_size, pipelined, mine, targets)
+        tasks = [asyncio.ensure_future(here), *(asyncio.ensure_future(w.result()) for w in others.started)]
+        try:
+            counts = await asyncio.gather(*tasks)
+        except BaseException:
+            # The first failure is raised; the shares still folding here stop (workers on the way out).
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+    return total + sum(counts)
+
+
+async def _replay_here(
+    engine: AsyncEngine,
+    log: EventLog,
+    batch_size: int,
+    pipelined: bool | None,
+    share: frozenset[TopicPartition],
+    targets: Mapping[TopicPartition, int],
+) -> int:
+    try:
+        return await _replay(engine, log, batch_size, pipelined, partitions=share, targets=targets)
+    except Exception as exc:
+        raise RebuildError(f"rebuilding {_describe(share)} failed: {type(exc).__name__}: {exc}") from exc
+
+
+async def _replay(
+    engine: AsyncEngine,
+    log: EventLog,
+    batch_size: int,
+    pipelined: bool | None,
+    *,
+    partitions: frozenset[TopicPartition] | None = None,
+    targets: Mapping[TopicPartition, int] | None = None,
+) -> int:
+    async with engine.connect() as conn, _without_sync(conn):
+        projector = Projector(engine, log, batch_size=batch_size, connection=conn, partitions=partitions)
+        if pipelined is None:
+            pipelined = conn.dialect.name != "sqlite"
+        await projector.start()
+        try:
+            return await (projector.replay(targets) if pipelined else projector.catch_up(targets))
+        finally:
+            await projector.close()
+
+
+# --- Worker processes --------------------------------------------------------------------------------
+
+#: How long a worker told to stop may take before it is terminated.
+_STOP_WAIT_S = 10.0
+
+
+class _Worker:
+    def __init__(self, job: _Share, process: Any, pipe: Connection) -> None:
+        self.job = job
+        self.process = process
+        self.pipe = pipe
+
+    @property
+    def name(self) -> str:
+        return _describe(self.job.partitions)
+
+    async def result(self) -> int:
+        """How many records the worker applied; raises :class:`RebuildError` if it failed."""
+        try:
+            kind, value = await _receive(self.pipe)
+        except (EOFError, OSError):
+            await asyncio.to_thread(self.process.join, _STOP_WAIT_S)
+            raise RebuildError(
+                f"the rebuild worker of {self.name} exited with code {self.process.exitcode} "
+                "before it finished"
+            ) from None
+        if kind != "done":
+            raise RebuildError(f"rebuilding {self.name} failed: {value}")
+        return int(value)
+
+    async def stop(self) -> None:
+        """Close its pipe (a running worker cancels its fold on seeing that), then wait for it."""
+        self.pipe.close()
+        await asyncio.to_thread(self.process.join, _STOP_WAIT_S)
+        if self.process.exitcode is None:
+            self.process.kill()
+            await asyncio.to_thread(self.process.join, _STOP_WAIT_S)
+
+
+class _Workers:
+    """Worker processes for some jobs, started in the background, folding once told ``go()``;
+    stopped on the way out, whatever happened.
+
+    They are forked from a fork server that imported this module once: a worker costs a fork, not
+    an interpreter's start, and inherits no thread, socket or event loop of this process.
+    """
+
+    def __init__(self, jobs: list[_Share]) -> None:
+        self._jobs = jobs
+        self.started: list[_Worker] = []
+        self._starting: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _Workers:
+        self._starting = asyncio.create_task(self._start())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._starting is not None:
+            # Not cancellable half-way (a start runs in a thread): let it end, then stop them all.
+            await asyncio.wait([self._starting])
+        await asyncio.gather(*(worker.stop() for worker in self.started))
+
+    async def go(self) -> None:
+        """Wait until every worker started, then let them fold."""
+        if self._starting is None:
+            raise RuntimeError("_Workers.go() needs `async with _Workers(...)`")
+        await asyncio.shield(self._starting)
+        for worker in self.started:
+            worker.pipe.send("go")
+
+    async def _start(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        for job in self._jobs:
+            here, there = context.Pipe()
+            process = context.Process(target=_work, args=(there, job), name="couture-rebuild", daemon=True)
+            # The first start waits for the fork server's imports: not on the event loop's thread.
+            await asyncio.to_thread(process.start)
+            there.close()
+            self.started.append(_Worker(job, process, here))
+
+
+def _work(pipe: Connection, job: _Share) -> None:
+    """A worker process's body: fold ``job``'s share once told "go", and report how it went."""
+    try:
+        result: tuple[str, Any] = ("done", asyncio.run(_replay_share(pipe, job)))
+    except BaseException as exc:  # reported to the parent, which raises it
+        result = ("failed", f"{type(exc).__name__}: {exc}")
+    with contextlib.suppress(OSError):
+        pipe.send(result)
+
+
+async def _replay_share(pipe: Connection, job: _Share) -> int:
+    engine = await open_readmodels(job.database_url, migrate_schema=False)
+    log = open_event_log(job.log_url, client_id="couture-rebuild")
+    try:
+        await log.start()
+        if await _receive(pipe) != "go":
+            raise RebuildError("told to stop before starting")
+        # The parent closes the pipe to stop this worker, or dies: either way, stop folding.
+        with _cancelled_when_readable(pipe), _bulk_gc():
+            return await _replay(
+                engine, log, job.batch_size, job.pipelined, partitions=job.partitions, targets=job.targets
+            )
+    finally:
+        await log.close()
+        await engine.dispose()
+
+
+async def _receive(pipe: Connection) -> Any:
+    """The next message on ``pipe``, waited for on the event loop; ``EOFError`` once it is closed."""
+    loop = asyncio.get_running_loop()
+    readable: asyncio.Future[None] = loop.create_future()
+
+    def ready() -> None:
+        if not readable.done():
+            readable.set_result(None)
+
+    loop.add_reader(pipe.fileno(), ready)
+    try:
+        await readable
+    finally:
+        loop.remove_reader(pipe.fileno())
+    return pipe.recv()
+
+
+@contextlib.contextmanager
+def _cancelled_when_readable(pipe: Connection) -> Iterator[None]:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:
+        raise RuntimeError("_cancelled_when_readable needs a task")
+
+    def cancel() -> None:
+        loop.remove_reader(pipe.fileno())
+        task.cancel()
+
+    loop.add_reader(pipe.fileno(), cancel)
+    try:
+        yield
+    finally:
+        loop.remove_reader(pipe.fileno())
+
+
+def _describe(partitions: frozenset[TopicPartition]) -> str:
+    by_topic: dict[str, list[int]] = {}
+    for tp in sorted(partitions):
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return ", ".join(f"{topic}[{','.join(map(str, numbers))}]" for topic, numbers in by_topic.items())
+
+
+# --- Process tuning while a rebuild runs ---------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _bulk_gc() -> Iterator[None]:
+    """Fewer, cheaper garbage collections while a rebuild replays (restored afterwards).
+
+    A replay allocates millions of short-lived rows and few reference cycles. At the default
+    thresholds the collector runs every 700 allocations and its older passes walk every object
+    the process holds: ~15% of a rebuild's CPU. Here the objects that exist before the rebuild are
+    frozen out of its passes, and young collections run every 100,000 allocations instead.
+    Process-wide, like the rebuild itself (``couture projections rebuild``, with no server running).
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+@contextlib.asynccontextmanager
+async def _without_sync(conn: AsyncConnection) -> AsyncIterator[None]:
+    """On SQLite, ``conn`` commits without waiting for the disk while a rebuild replays.
+
+    Each batch stays atomic with its offsets; only a power cut during the rebuild may lose or
+    damage what it wrote, and the rebuild is run again. The setting is restored afterwards.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(await conn.scalar(sa.text("PRAGMA synchronous")) or 0)
+    await conn.exec_driver_sql("PRAGMA synchronous=OFF")
+    await conn.commit()
+    try:
+        yield
+    finally:
+        await conn.exec_driver_sql(f"PRAGMA synchronous={before}")
+        await conn.commit()
