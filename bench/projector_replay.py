@@ -263,12 +263,14 @@ async def measure_rebuild(
         f"    CPU {cpu:.2f} s = {replayed / cpu:,.0f} events per CPU-second of this process; "
         f"machine {machine:.2f} CPU-s over {os.cpu_count()} cores"
     )
-    count, read_seconds = read
-    reading = replayed * read_seconds / count
-    print(
-        f"    of which reading the log ~{reading:.2f} s; folding and SQL "
-        f"{elapsed - reading:.2f} s = {(elapsed - reading) / replayed * 1e6:.1f} us/event"
-    )
+    if workers == 1:
+        # One process reads, folds and writes in turn: the share of each is meaningful.
+        count, read_seconds = read
+        reading = replayed * read_seconds / count
+        print(
+            f"    of which reading the log ~{reading:.2f} s; folding and SQL "
+            f"{elapsed - reading:.2f} s = {(elapsed - reading) / replayed * 1e6:.1f} us/event"
+        )
     if profiler is not None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
