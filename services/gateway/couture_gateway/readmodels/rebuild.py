@@ -238,7 +238,12 @@ class _Workers:
             raise RuntimeError("_Workers.go() needs `async with _Workers(...)`")
         await asyncio.shield(self._starting)
         for worker in self.started:
-            worker.pipe.send("go")
+            try:
+                worker.pipe.send("go")
+            except OSError:
+                # It ended before folding (could not connect...): raise what it reported.
+                await worker.result()
+                raise RebuildError(f"the rebuild worker of {worker.name} ended before its start") from None
 
     async def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
