@@ -21,7 +21,7 @@ import contextlib
 import gc
 import multiprocessing
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, Mapping
 from multiprocessing.connection import Connection
 from typing import Any, NamedTuple
 
@@ -82,25 +82,17 @@ async def rebuild(
         return total + await _replay(engine, log, batch_size, pipelined)
 
 
-def split_evenly(sizes: Mapping[TopicPartition, int], shares: int) -> list[frozenset[TopicPartition]]:
-    """At most ``shares`` non-empty sets of the partitions, as even in total size as a greedy split
-    makes them (largest first, each to the lightest share), lightest share first."""
-    if shares < 1:
-        raise ValueError(f"shares must be at least 1, not {shares}")
-    bins: list[tuple[int, list[TopicPartition]]] = [(0, []) for _ in range(min(shares, len(sizes)))]
-    for tp in sorted(sizes, key=lambda tp: (-sizes[tp], tp)):
-        lightest = min(range(len(bins)), key=lambda i: (bins[i][0], i))
-        total, members = bins[lightest]
-        bins[lightest] = (total + sizes[tp], [*members, tp])
-    return [frozenset(members) for _, members in sorted(bins, key=lambda b: (b[0], sorted(b[1])))]
+def largest_first(sizes: Mapping[TopicPartition, int]) -> list[TopicPartition]:
+    """The order partitions are handed out in: the longest first, so none is left to fold alone at
+    the end while the other processes idle."""
+    return sorted(sizes, key=lambda tp: (-sizes[tp], tp))
 
 
-class _Share(NamedTuple):
-    """What a worker process needs to fold its share (sent to it through a pipe, not logged)."""
+class _Job(NamedTuple):
+    """What a worker process needs (sent to it through a pipe, never logged)."""
 
     database_url: str
     log_url: str
-    partitions: frozenset[TopicPartition]
     targets: dict[TopicPartition, int]
     batch_size: int
     pipelined: bool | None
@@ -109,31 +101,38 @@ class _Share(NamedTuple):
 async def _replay_in_shares(
     engine: AsyncEngine, log: EventLog, batch_size: int, pipelined: bool | None, workers: int
 ) -> int:
-    """Fold the metadata, then the ``run`` partitions in shares; returns how many records."""
+    """Fold the metadata, then hand the ``run`` partitions out one at a time, to this process and
+    to the workers, as each is free; returns how many records were applied.
+
+    Handed out, not split up front: a worker starts folding only once its process is up (the first
+    waits for the fork server's imports) while this one is already at work.
+    """
     targets = await log_ends(log)
-    sizes = {tp: end for tp, end in targets.items() if tp.topic == RUN and end > 0}
-    shares = split_evenly(sizes, workers)
-    if len(shares) < 2:
+    pending = largest_first({tp: end for tp, end in targets.items() if tp.topic == RUN and end > 0})
+    if len(pending) < 2:
         return 0
-    mine, *theirs = shares
     database_url = engine.url.render_as_string(hide_password=False)
-    jobs = [_Share(database_url, log.url, share, targets, batch_size, pipelined) for share in theirs]
-    async with _Workers(jobs) as others:
-        # The workers start (and connect) while the metadata every share needs is applied here.
+    job = _Job(database_url, log.url, targets, batch_size, pipelined)
+    async with _Workers(job, min(workers, len(pending)) - 1) as others:
+        # The workers start (and connect) while the metadata every partition needs is applied here.
         metadata = frozenset(tp for tp in targets if tp.topic != RUN)
         total = await _replay(engine, log, batch_size, pipelined, partitions=metadata, targets=targets)
-        await others.go()
-        here = _replay_here(engine, log, batch_size, pipelined, mine, targets)
-        tasks = [asyncio.ensure_future(here), *(asyncio.ensure_future(w.result()) for w in others.started)]
-        try:
-            counts = await asyncio.gather(*tasks)
-        except BaseException:
-            # The first failure is raised; the shares still folding here stop (workers on the way out).
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        here = _replay_here(engine, log, batch_size, pipelined, pending, targets)
+        counts = await _all_or_none(here, others.serve(pending))
     return total + sum(counts)
+
+
+async def _all_or_none(*steps: Awaitable[int]) -> list[int]:
+    """``gather``, except that the first failure cancels the other steps, and waits for them, before
+    it is raised: nothing is left folding, or reading a worker's pipe, once the rebuild ends."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _replay_here(
@@ -141,13 +140,19 @@ async def _replay_here(
     log: EventLog,
     batch_size: int,
     pipelined: bool | None,
-    share: frozenset[TopicPartition],
+    pending: list[TopicPartition],
     targets: Mapping[TopicPartition, int],
 ) -> int:
-    try:
-        return await _replay(engine, log, batch_size, pipelined, partitions=share, targets=targets)
-    except Exception as exc:
-        raise RebuildError(f"rebuilding {_describe(share)} failed: {type(exc).__name__}: {exc}") from exc
+    applied = 0
+    while pending:
+        tp = pending.pop(0)
+        try:
+            applied += await _replay(
+                engine, log, batch_size, pipelined, partitions=frozenset({tp}), targets=targets
+            )
+        except Exception as exc:
+            raise RebuildError(f"rebuilding {_describe({tp})} failed: {type(exc).__name__}: {exc}") from exc
+    return applied
 
 
 async def _replay(
@@ -177,28 +182,48 @@ _STOP_WAIT_S = 10.0
 
 
 class _Worker:
-    def __init__(self, job: _Share, process: Any, pipe: Connection) -> None:
-        self.job = job
+    """A worker process and this side of its pipe.
+
+    It asks ``("next", applied)`` (records applied from the partition it was last given) and is
+    answered a partition, or None to end; a failure it reports as ``("failed", reason)``.
+    """
+
+    def __init__(self, process: Any, pipe: Connection) -> None:
         self.process = process
         self.pipe = pipe
+        self.folding: TopicPartition | None = None
+
+    async def serve(self, pending: list[TopicPartition]) -> int:
+        """Hand it partitions until none is left; how many records it applied."""
+        applied = 0
+        while True:
+            kind, value = await self._message()
+            if kind != "next":
+                raise RebuildError(f"rebuilding {self._doing} failed: {value}")
+            applied += int(value)
+            self.folding = pending.pop(0) if pending else None
+            try:
+                self.pipe.send(self.folding)
+            except OSError:
+                # It ended while asking: what it reported next is why.
+                kind, value = await self._message()
+                raise RebuildError(f"rebuilding {self._doing} failed: {value}") from None
+            if self.folding is None:
+                return applied
 
     @property
-    def name(self) -> str:
-        return _describe(self.job.partitions)
+    def _doing(self) -> str:
+        return "its start" if self.folding is None else _describe({self.folding})
 
-    async def result(self) -> int:
-        """How many records the worker applied; raises :class:`RebuildError` if it failed."""
+    async def _message(self) -> tuple[str, Any]:
         try:
             kind, value = await _receive(self.pipe)
         except (EOFError, OSError):
             await asyncio.to_thread(self.process.join, _STOP_WAIT_S)
             raise RebuildError(
-                f"the rebuild worker of {self.name} exited with code {self.process.exitcode} "
-                "before it finished"
+                f"the rebuild worker folding {self._doing} exited with code {self.process.exitcode}"
             ) from None
-        if kind != "done":
-            raise RebuildError(f"rebuilding {self.name} failed: {value}")
-        return int(value)
+        return str(kind), value
 
     async def stop(self) -> None:
         """Close its pipe (a running worker cancels its fold on seeing that), then wait for it."""
@@ -210,16 +235,17 @@ class _Worker:
 
 
 class _Workers:
-    """Worker processes for some jobs, started in the background, folding once told ``go()``;
+    """``count`` worker processes, started in the background, served partitions by ``serve()``;
     stopped on the way out, whatever happened.
 
     They are forked from a fork server that imported this module once: a worker costs a fork, not
     an interpreter's start, and inherits no thread, socket or event loop of this process.
     """
 
-    def __init__(self, jobs: list[_Share]) -> None:
-        self._jobs = jobs
-        self.started: list[_Worker] = []
+    def __init__(self, job: _Job, count: int) -> None:
+        self._job = job
+        self._count = count
+        self._started: list[_Worker] = []
         self._starting: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> _Workers:
@@ -230,55 +256,61 @@ class _Workers:
         if self._starting is not None:
             # Not cancellable half-way (a start runs in a thread): let it end, then stop them all.
             await asyncio.wait([self._starting])
-        await asyncio.gather(*(worker.stop() for worker in self.started))
+        await asyncio.gather(*(worker.stop() for worker in self._started))
 
-    async def go(self) -> None:
-        """Wait until every worker started, then let them fold."""
+    async def serve(self, pending: list[TopicPartition]) -> int:
+        """Hand each worker partitions from ``pending`` as it asks, once it is up; how many records
+        they applied."""
         if self._starting is None:
-            raise RuntimeError("_Workers.go() needs `async with _Workers(...)`")
+            raise RuntimeError("_Workers.serve() needs `async with _Workers(...)`")
         await asyncio.shield(self._starting)
-        for worker in self.started:
-            try:
-                worker.pipe.send("go")
-            except OSError:
-                # It ended before folding (could not connect...): raise what it reported.
-                await worker.result()
-                raise RebuildError(f"the rebuild worker of {worker.name} ended before its start") from None
+        return sum(await _all_or_none(*(worker.serve(pending) for worker in self._started)))
 
     async def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
-        for job in self._jobs:
+        for _ in range(self._count):
             here, there = context.Pipe()
-            process = context.Process(target=_work, args=(there, job), name="couture-rebuild", daemon=True)
+            process = context.Process(
+                target=_work, args=(there, self._job), name="couture-rebuild", daemon=True
+            )
             # The first start waits for the fork server's imports: not on the event loop's thread.
             await asyncio.to_thread(process.start)
             there.close()
-            self.started.append(_Worker(job, process, here))
+            self._started.append(_Worker(process, here))
 
 
-def _work(pipe: Connection, job: _Share) -> None:
-    """A worker process's body: fold ``job``'s share once told "go", and report how it went."""
+def _work(pipe: Connection, job: _Job) -> None:
+    """A worker process's body: fold the partitions it is given, one at a time."""
     try:
-        result: tuple[str, Any] = ("done", asyncio.run(_replay_share(pipe, job)))
+        asyncio.run(_replay_given(pipe, job))
     except BaseException as exc:  # reported to the parent, which raises it
-        result = ("failed", f"{type(exc).__name__}: {exc}")
-    with contextlib.suppress(OSError):
-        pipe.send(result)
+        with contextlib.suppress(OSError):
+            pipe.send(("failed", f"{type(exc).__name__}: {exc}"))
 
 
-async def _replay_share(pipe: Connection, job: _Share) -> int:
+async def _replay_given(pipe: Connection, job: _Job) -> None:
     engine = await open_readmodels(job.database_url, migrate_schema=False)
     log = open_event_log(job.log_url, client_id="couture-rebuild")
+    applied = 0
     try:
         await log.start()
-        if await _receive(pipe) != "go":
-            raise RebuildError("told to stop before starting")
-        # The parent closes the pipe to stop this worker, or dies: either way, stop folding.
-        with _cancelled_when_readable(pipe), _bulk_gc():
-            return await _replay(
-                engine, log, job.batch_size, job.pipelined, partitions=job.partitions, targets=job.targets
-            )
+        with _bulk_gc():
+            while True:
+                pipe.send(("next", applied))
+                tp = await _receive(pipe)
+                if tp is None:
+                    return
+                # The parent closes the pipe to stop this worker, or dies: either way, stop folding.
+                with _cancelled_when_readable(pipe):
+                    applied = await _replay(
+                        engine,
+                        log,
+                        job.batch_size,
+                        job.pipelined,
+                        partitions=frozenset({tp}),
+                        targets=job.targets,
+                    )
     finally:
         await log.close()
         await engine.dispose()
@@ -319,7 +351,7 @@ def _cancelled_when_readable(pipe: Connection) -> Iterator[None]:
         loop.remove_reader(pipe.fileno())
 
 
-def _describe(partitions: frozenset[TopicPartition]) -> str:
+def _describe(partitions: Iterable[TopicPartition]) -> str:
     by_topic: dict[str, list[int]] = {}
     for tp in sorted(partitions):
         by_topic.setdefault(tp.topic, []).append(tp.partition)
