@@ -1,16 +1,17 @@
-"""Rebuilding the read models from offset 0 (``couture projections rebuild``), in parallel shares.
+"""Rebuilding the read models from offset 0 (``couture projections rebuild``), in parallel.
 
 On PostgreSQL the ``run`` partitions are folded side by side: first the metadata topics (every
-DAG version a run event names), then the ``run`` partitions in shares, one in this process and
-the others in worker processes, each a :class:`Projector` of its share committing its own batches
-and offsets, then one projector of everything applies what was appended meanwhile. A run's rows
-are only written by its DAG's partition, so the shares never touch the same rows, and the tables
-end as a serial replay leaves them. Folding is CPU-bound Python, hence processes, not tasks.
+DAG version a run event names), then the ``run`` partitions, handed out one at a time, largest
+first, to this process and to worker processes as each is free, each folded by a
+:class:`Projector` of that partition committing its own batches and offsets; then one projector
+of everything applies what was appended meanwhile. A run's rows are only written by its DAG's
+partition, so no two processes touch the same rows, and the tables end as a serial replay leaves
+them. Folding is CPU-bound Python, hence processes, not tasks.
 
 SQLite stays serial: it lets one writer commit at a time, and fails a transaction that read
-before another's commit, which every batch of a share would be.
+before another's commit, which every batch of a partition would be.
 
-A failed share leaves what the shares committed, each batch with its offsets: the next projector
+A failed partition leaves what was committed, each batch with its offsets: the next projector
 (a gateway's, on start) applies the rest, or the rebuild is run again.
 """
 
