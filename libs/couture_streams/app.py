@@ -36,6 +36,10 @@ def create_app(log: KafkaEventLog, *, web_host: str, web_port: int) -> faust.App
         autodiscover=False,
         broker_commit_every=100,
         broker_commit_interval=0.5,
+        # As the event log's own group members: a worker that died without leaving the group
+        # (kill -9, a stop cut short) holds its partitions 10 s, not faust's default minute.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=1.0,
     )
 
 
