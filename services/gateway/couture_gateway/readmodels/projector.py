@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
@@ -80,8 +81,11 @@ async def _fold_in_slices(rows: RowSet, records: Sequence[Record]) -> None:
 
 
 async def stored_offsets(conn: AsyncConnection) -> dict[TopicPartition, int]:
-    result = await conn.execute(sa.select(projection_offsets))
-    return {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
+    return _offsets(await conn.execute(sa.select(projection_offsets)))
+
+
+def _offsets(rows: Iterable[sa.Row[Any]]) -> dict[TopicPartition, int]:
+    return {TopicPartition(r.topic, r.partition): r.next_offset for r in rows}
 
 
 #: Longest a step waits for metadata records it knows are in the log (bounds a stalled broker).
@@ -379,8 +383,7 @@ class Projector:
         result = await conn.execute(
             self._own_offsets().order_by(table.c.topic, table.c.partition).with_for_update()
         )
-        stored = {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
-        if stored != self._stored:
+        if _offsets(result) != self._stored:
             raise ConcurrentProjectionError("another projector stored offsets since this one's last batch")
 
     async def _save_offsets(self, conn: AsyncConnection, position: Mapping[TopicPartition, int]) -> None:
@@ -443,8 +446,7 @@ class Projector:
 
     async def _load_stored(self) -> None:
         async with self._engine.connect() as conn:
-            result = await conn.execute(self._own_offsets())
-            self._stored = {TopicPartition(r.topic, r.partition): r.next_offset for r in result}
+            self._stored = _offsets(await conn.execute(self._own_offsets()))
 
     def _own_offsets(self) -> sa.Select[tuple[str, int, int]]:
         """The stored offsets of this projector's partitions (and locks no other's rows)."""

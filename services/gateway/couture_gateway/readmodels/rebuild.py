@@ -41,7 +41,7 @@ from couture_gateway.readmodels.projector import Projector, log_ends
 
 
 class RebuildError(RuntimeError):
-    """A share of a parallel rebuild failed; the message names its partitions and the cause."""
+    """A partition of a parallel rebuild failed; the message names it and the cause."""
 
 
 async def rebuild(
@@ -78,8 +78,8 @@ async def rebuild(
         await drop_projected_tables(conn)
         await create_projected_tables(conn)
     with _bulk_gc():
-        total = await _replay_in_shares(engine, log, batch_size, pipelined, workers) if workers > 1 else 0
-        # Everything else: all of it when serial, what was appended meanwhile after the shares.
+        total = await _replay_in_parallel(engine, log, batch_size, pipelined, workers) if workers > 1 else 0
+        # Everything else: all of it when serial; after a parallel replay, what was appended meanwhile.
         return total + await _replay(engine, log, batch_size, pipelined)
 
 
@@ -99,7 +99,7 @@ class _Job(NamedTuple):
     pipelined: bool | None
 
 
-async def _replay_in_shares(
+async def _replay_in_parallel(
     engine: AsyncEngine, log: EventLog, batch_size: int, pipelined: bool | None, workers: int
 ) -> int:
     """Fold the metadata, then hand the ``run`` partitions out one at a time, to this process and
