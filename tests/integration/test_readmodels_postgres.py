@@ -7,7 +7,9 @@ Each test gets a database of its own, dropped afterwards.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
+import signal
 import sqlite3
 import subprocess
 import uuid
@@ -238,6 +240,37 @@ async def test_a_failed_partition_stops_the_rebuild_naming_it_and_loses_nothing(
         )
     await project_all(engine, log, batch_size=50)
     assert await dump(engine) == await dump(sqlite_engine)
+
+
+async def test_a_worker_killed_mid_rebuild_fails_it_and_loses_nothing(
+    log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
+) -> None:
+    await append_all(log, realistic_history(dags=8, runs=30))
+    await project_all(sqlite_engine, log)
+
+    # Batches of 3 keep the worker busy for seconds; it is killed once it applied some.
+    rebuilding = asyncio.ensure_future(rebuild(engine, log, batch_size=3, workers=2))
+    victim = await _worker_once_it_applied_some(engine)
+    os.kill(victim, signal.SIGKILL)
+
+    with pytest.raises(RebuildError, match=r"the rebuild worker folding run\[\d\] exited with code -9"):
+        async with asyncio.timeout(30):
+            await rebuilding
+    await project_all(engine, log, batch_size=50)
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
+async def _worker_once_it_applied_some(engine: AsyncEngine) -> int:
+    async with asyncio.timeout(30):
+        while True:
+            workers = [p for p in multiprocessing.active_children() if p.name == "couture-rebuild"]
+            async with engine.connect() as conn:
+                applied = await conn.scalar(
+                    sa.text("SELECT count(*) FROM projection_offsets WHERE topic = 'run'")
+                )
+            if workers and workers[0].pid is not None and (applied or 0) >= 2:
+                return workers[0].pid
+            await asyncio.sleep(0.05)
 
 
 async def test_a_rebuild_refuses_a_bad_number_of_workers(
