@@ -85,6 +85,9 @@ _FETCH_GRACE_S = 0.05
 #: Readers never see what a transactional producer (a stream processor's exactly-once output)
 #: aborted or has not committed yet; this adapter's own appends are visible once acknowledged.
 _ISOLATION = "read_committed"
+#: The end offsets of a topic this client has no metadata for yet are asked again after this
+#: back-off (aiokafka's default, 100 ms, made every service's first look at each topic 100 ms).
+_OFFSETS_RETRY_BACKOFF_MS = 10
 #: What Kafka allows in a topic name (at most 249 characters).
 _KAFKA_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
 
@@ -154,7 +157,10 @@ class KafkaEventLog:
                 max_request_size=_MAX_BATCH_BYTES,
             )
             offsets = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap, client_id=self._client_id, isolation_level=_ISOLATION
+                bootstrap_servers=self.bootstrap,
+                client_id=self._client_id,
+                isolation_level=_ISOLATION,
+                retry_backoff_ms=_OFFSETS_RETRY_BACKOFF_MS,
             )
             try:
                 await admin.start()
