@@ -178,6 +178,10 @@ async def _replay(
 
 # --- Worker processes --------------------------------------------------------------------------------
 
+#: Modules every worker loads besides this one (the drivers): imported once, by the fork server
+#: while this process already folds, not by each worker after its fork.
+_WORKER_IMPORTS = ("couture_common.eventlog.kafka", "sqlalchemy.dialects.postgresql.asyncpg", "asyncpg")
+
 #: How long a worker told to stop may take before it is terminated.
 _STOP_WAIT_S = 10.0
 
@@ -269,7 +273,7 @@ class _Workers:
 
     async def _start(self) -> None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        context.set_forkserver_preload([__name__, *_WORKER_IMPORTS])
         for _ in range(self._count):
             here, there = context.Pipe()
             process = context.Process(
