@@ -118,7 +118,7 @@ async def _replay_in_parallel(
         # The workers start (and connect) while the metadata every partition needs is applied here.
         metadata = frozenset(tp for tp in targets if tp.topic != RUN)
         total = await _replay(engine, log, batch_size, pipelined, partitions=metadata, targets=targets)
-        here = _replay_here(engine, log, batch_size, pipelined, pending, targets)
+        here = _replay_here(engine, log, job, pending)
         counts = await _all_or_none(here, others.serve(pending))
     return total + sum(counts)
 
@@ -136,24 +136,22 @@ async def _all_or_none(*steps: Awaitable[int]) -> list[int]:
         raise
 
 
-async def _replay_here(
-    engine: AsyncEngine,
-    log: EventLog,
-    batch_size: int,
-    pipelined: bool | None,
-    pending: list[TopicPartition],
-    targets: Mapping[TopicPartition, int],
-) -> int:
+async def _replay_here(engine: AsyncEngine, log: EventLog, job: _Job, pending: list[TopicPartition]) -> int:
     applied = 0
     while pending:
         tp = pending.pop(0)
         try:
-            applied += await _replay(
-                engine, log, batch_size, pipelined, partitions=frozenset({tp}), targets=targets
-            )
+            applied += await _replay_partition(engine, log, job, tp)
         except Exception as exc:
             raise RebuildError(f"rebuilding {_describe({tp})} failed: {type(exc).__name__}: {exc}") from exc
     return applied
+
+
+async def _replay_partition(engine: AsyncEngine, log: EventLog, job: _Job, tp: TopicPartition) -> int:
+    """Fold one ``run`` partition up to the rebuild's targets, here or in a worker."""
+    return await _replay(
+        engine, log, job.batch_size, job.pipelined, partitions=frozenset({tp}), targets=job.targets
+    )
 
 
 async def _replay(
@@ -308,14 +306,7 @@ async def _replay_given(pipe: Connection, job: _Job) -> None:
                     return
                 # The parent closes the pipe to stop this worker, or dies: either way, stop folding.
                 with _cancelled_when_readable(pipe):
-                    applied = await _replay(
-                        engine,
-                        log,
-                        job.batch_size,
-                        job.pipelined,
-                        partitions=frozenset({tp}),
-                        targets=job.targets,
-                    )
+                    applied = await _replay_partition(engine, log, job, tp)
     finally:
         await log.close()
         await engine.dispose()
