@@ -198,7 +198,7 @@ async def test_a_rebuild_in_parallel_shares_gives_the_tables_of_a_serial_project
     log: SqliteEventLog, engine: AsyncEngine, sqlite_engine: AsyncEngine
 ) -> None:
     await append_all(log, realistic_history(dags=8, runs=5))
-    total = sum([sum((await log.end_offsets(t)).values()) for t in ("dag", "config", "run", "audit")])
+    total = sum((await log_ends(log)).values())
     await project_all(sqlite_engine, log)
 
     # This process and two workers, each its share of the run partitions, in batches of 7.
@@ -223,23 +223,25 @@ async def test_a_failed_partition_stops_the_rebuild_naming_it_and_loses_nothing(
             "AND type = 'xcom.pushed' AND key = 'dag_5' ORDER BY \"offset\" DESC LIMIT 1",
             (broken,),
         ).fetchone()
-        db.execute(
-            'UPDATE events SET payload = ? WHERE topic = \'run\' AND "partition" = ? AND "offset" = ?',
-            (b"{", broken, offset),
-        )
+    _set_payload(log, broken, offset, b"{")
 
     failing = rf"rebuilding run\[{broken}\] failed: .*run\[{broken}\] offset {offset}: .* is corrupt"
     with pytest.raises(RebuildError, match=failing):
         await rebuild(engine, log, batch_size=7, workers=3)
 
     # What the shares committed stands with its offsets: a projector applies the rest, once.
+    _set_payload(log, broken, offset, payload)
+    await project_all(engine, log, batch_size=50)
+    assert await dump(engine) == await dump(sqlite_engine)
+
+
+def _set_payload(log: SqliteEventLog, partition: int, offset: int, payload: bytes) -> None:
+    """Overwrite a ``run`` record's payload in the log's file, as a damaged disk would."""
     with sqlite3.connect(log.path) as db:
         db.execute(
             'UPDATE events SET payload = ? WHERE topic = \'run\' AND "partition" = ? AND "offset" = ?',
-            (payload, broken, offset),
+            (payload, partition, offset),
         )
-    await project_all(engine, log, batch_size=50)
-    assert await dump(engine) == await dump(sqlite_engine)
 
 
 async def test_a_worker_killed_mid_rebuild_fails_it_and_loses_nothing(
@@ -308,7 +310,7 @@ async def test_the_cli_rebuilds_in_parallel_and_names_a_bad_workers_option(
     assert refused.returncode == 2 and "--workers must be at least 1, not 0" in refused.stderr
     rebuilt = await asyncio.to_thread(couture, "--workers", "3")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    total = sum([sum((await log.end_offsets(t)).values()) for t in ("dag", "config", "run", "audit")])
+    total = sum((await log_ends(log)).values())
     assert f"Rebuilt read models from {total} events" in rebuilt.stdout
     engine = await open_readmodels(url)
     try:
